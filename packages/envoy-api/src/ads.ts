@@ -1,0 +1,95 @@
+import * as protoLoader from '@grpc/proto-loader';
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import { PROTO_INCLUDE_DIRS } from './protos.js';
+import type { AnyMessage } from './codec.js';
+
+/** envoy.service.discovery.v3.DiscoveryRequest as @grpc/proto-loader hands it over (keepCase). */
+export interface DiscoveryRequest {
+  version_info: string;
+  node?: Node | null;
+  resource_names: string[];
+  type_url: string;
+  response_nonce: string;
+  error_detail?: { code: number; message: string } | null;
+}
+
+/** envoy.service.discovery.v3.DiscoveryResponse as written to the stream. */
+export interface DiscoveryResponse {
+  version_info: string;
+  resources: AnyMessage[];
+  type_url: string;
+  nonce: string;
+  control_plane?: { identifier: string };
+}
+
+/** envoy.config.core.v3.Node; metadata is a google.protobuf.Struct. */
+export interface Node {
+  id: string;
+  cluster: string;
+  metadata?: Struct | null;
+  user_agent_name?: string;
+}
+
+export interface Struct {
+  fields: Record<string, StructValue>;
+}
+export interface StructValue {
+  kind?: string;
+  null_value?: unknown;
+  number_value?: number;
+  string_value?: string;
+  bool_value?: boolean;
+  struct_value?: Struct;
+  list_value?: { values: StructValue[] };
+}
+
+let cached: ServiceDefinition | undefined;
+/** The gRPC service definition of AggregatedDiscoveryService, loaded from Envoy's ads.proto. */
+export function adsServiceDefinition(): ServiceDefinition {
+  if (!cached) {
+    const pkg = protoLoader.loadSync('envoy/service/discovery/v3/ads.proto', {
+      keepCase: true,
+      longs: String,
+      enums: String,
+      defaults: true,
+      oneofs: true,
+      includeDirs: PROTO_INCLUDE_DIRS,
+    });
+    cached = pkg['envoy.service.discovery.v3.AggregatedDiscoveryService'] as ServiceDefinition;
+  }
+  return cached;
+}
+
+export const ADS_METHOD = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
+
+/** Converts a google.protobuf.Struct (as proto-loader decodes it) to plain JSON. */
+export function structToJson(struct: Struct | null | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(struct?.fields ?? {})) out[k] = structValueToJson(v);
+  return out;
+}
+
+function structValueToJson(v: StructValue): unknown {
+  if (v.struct_value) return structToJson(v.struct_value);
+  if (v.list_value) return v.list_value.values.map(structValueToJson);
+  if (v.string_value !== undefined && (v.kind === undefined || v.kind === 'string_value')) return v.string_value;
+  if (v.kind === 'number_value' || (v.kind === undefined && v.number_value !== undefined)) return v.number_value;
+  if (v.kind === 'bool_value' || (v.kind === undefined && v.bool_value !== undefined)) return v.bool_value;
+  return null;
+}
+
+/** Converts plain JSON to a google.protobuf.Struct for proto-loader (used by clients sending node metadata). */
+export function jsonToStruct(obj: Record<string, unknown>): Struct {
+  const fields: Record<string, StructValue> = {};
+  for (const [k, v] of Object.entries(obj)) fields[k] = jsonToStructValue(v);
+  return { fields };
+}
+
+function jsonToStructValue(v: unknown): StructValue {
+  if (v === null || v === undefined) return { null_value: 'NULL_VALUE' };
+  if (typeof v === 'string') return { string_value: v };
+  if (typeof v === 'number') return { number_value: v };
+  if (typeof v === 'boolean') return { bool_value: v };
+  if (Array.isArray(v)) return { list_value: { values: v.map(jsonToStructValue) } };
+  return { struct_value: jsonToStruct(v as Record<string, unknown>) };
+}
