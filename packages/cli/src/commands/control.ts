@@ -1,0 +1,44 @@
+import { parseArgs } from 'node:util';
+import { ControlPlane } from '@trellis/control';
+
+const USAGE = `usage: trellis control --config DIR [--xds-port 15010] [--debug-port 15014] [--host 0.0.0.0]`;
+
+/** `trellis control`: runs the control plane on a folder until SIGINT/SIGTERM. */
+export async function control(args: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      'xds-port': { type: 'string', default: process.env.TRELLIS_XDS_PORT ?? '15010' },
+      'debug-port': { type: 'string', default: process.env.TRELLIS_DEBUG_PORT ?? '15014' },
+      host: { type: 'string', default: process.env.TRELLIS_HOST ?? '0.0.0.0' },
+    },
+  });
+  const configDir = values.config ?? process.env.TRELLIS_CONFIG;
+  if (!configDir) {
+    out.write(`${USAGE}\n`);
+    return 2;
+  }
+  const log = (msg: string) => out.write(`${new Date().toISOString()} ${msg}\n`);
+  const plane = await ControlPlane.start({
+    configDir,
+    xdsHost: values.host,
+    xdsPort: Number(values['xds-port']),
+    debugHost: values.host,
+    debugPort: Number(values['debug-port']),
+    log,
+  });
+  const { errors, warnings, objects } = plane.configStatus();
+  log(`loaded ${objects} objects (${errors} errors, ${warnings} warnings)`);
+  for (const issue of plane.source.current().issues) log(formatIssueLine(issue));
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await plane.close();
+  return 0;
+}
+
+function formatIssueLine(i: { severity: string; file: string; doc: number; object?: string; path?: string; message: string }) {
+  return `${i.severity}: ${[`${i.file}#${i.doc}`, i.object, i.path].filter(Boolean).join(' ')}: ${i.message}`;
+}

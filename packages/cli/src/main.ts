@@ -1,0 +1,32 @@
+import { control } from './commands/control.js';
+import { analyze } from './commands/analyze.js';
+import { proxyStatus } from './commands/proxy-status.js';
+
+type Command = (args: string[], out: NodeJS.WritableStream) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; help: string }> = {
+  control: { run: control, help: 'run the control plane on a folder of YAML (xDS :15010, debug :15014)' },
+  analyze: { run: analyze, help: 'validate YAML files or folders; exit 1 when there are errors' },
+  'proxy-status': { run: proxyStatus, help: "show each proxy's xDS sync state (SYNCED / STALE / NOT SENT)" },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.help}`);
+  return `usage: trellis <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+/** Runs one `trellis` command and returns its exit code. */
+export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const [name, ...args] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    out.write(usage());
+    return name && name !== 'help' && name !== '--help' ? 2 : 0;
+  }
+  try {
+    return await command.run(args, out);
+  } catch (err) {
+    process.stderr.write(`trellis ${name}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,143 @@
+import { Registry as MetricsRegistry, Gauge } from 'prom-client';
+import type { ResourceKind } from '@trellis/envoy-api';
+import { DirectorySource, type FileStatus } from './sources/directory-source.js';
+import { parseConfigText } from './model/parse.js';
+import { analyzeObjects } from './model/analyze.js';
+import type { MeshConfig } from './model/mesh-config.js';
+import { WorkloadStore } from './registry/workload-store.js';
+import { buildRegistry } from './registry/build.js';
+import { parseNode, workloadFromProxy, type ProxyIdentity } from './registry/proxy-identity.js';
+import type { RegistrySnapshot } from './registry/types.js';
+import { generateResources } from './translate/index.js';
+import { XdsServer } from './xds/server.js';
+import { XdsMetrics } from './xds/metrics.js';
+import { startDebugServer } from './debug/server.js';
+
+export interface ControlPlaneOptions {
+  /** Folder of Kubernetes manifests and Istio config. */
+  configDir: string;
+  /** xDS gRPC (Istio: 15010). */
+  xdsHost?: string;
+  xdsPort?: number;
+  /** Metrics and debug (Istio: 15014). */
+  debugHost?: string;
+  debugPort?: number;
+  /** Quiet time before reloading files and before pushing to proxies. */
+  debounceMs?: number;
+  log?: (msg: string) => void;
+}
+
+/** One consistent pair of inputs for translation; replaced whole when either side changes. */
+interface MeshState {
+  config: MeshConfig;
+  registry: RegistrySnapshot;
+}
+
+/**
+ * The istiod of Trellis: config source -> model -> registry -> translate -> xDS, plus the debug port.
+ * Proxies that connect are registered as workloads (auto-registration) and removed when their stream ends.
+ */
+export class ControlPlane {
+  readonly workloads = new WorkloadStore();
+  private state: MeshState | undefined;
+  /** Open xDS streams per workload: a proxy that reconnects may open the new stream before the old one ends. */
+  private readonly streams = new Map<string, number>();
+
+  private constructor(
+    readonly metrics: MetricsRegistry,
+    readonly source: DirectorySource,
+    readonly xds: XdsServer,
+    readonly xdsPort: number,
+    readonly debugPort: number,
+    private readonly closeDebug: () => Promise<void>,
+  ) {}
+
+  static async start(opts: ControlPlaneOptions): Promise<ControlPlane> {
+    const log = opts.log ?? (() => {});
+    const debounceMs = opts.debounceMs ?? 100;
+    const source = new DirectorySource(opts.configDir, { parse: parseConfigText, analyze: analyzeObjects, debounceMs, log });
+    await source.start();
+
+    let plane: ControlPlane | undefined;
+    const metrics = new MetricsRegistry();
+    const xds = new XdsServer({
+      generate: (proxy: ProxyIdentity, kind: ResourceKind, names: readonly string[] | null) =>
+        generateResources({ ...plane!.mesh(), proxy }, kind, names),
+      identify: parseNode,
+      debounceMs,
+      metrics: new XdsMetrics(metrics),
+      log,
+    });
+    const xdsPort = await xds.listen(opts.xdsHost ?? '0.0.0.0', opts.xdsPort ?? 15010);
+    const debug = await startDebugServer({
+      host: opts.debugHost ?? '0.0.0.0',
+      port: opts.debugPort ?? 15014,
+      xds,
+      registry: metrics,
+      configStatus: () => plane!.configStatus(),
+    });
+    plane = new ControlPlane(metrics, source, xds, xdsPort, debug.port, () => debug.close());
+    plane.wire(log);
+    log(`control plane: config ${opts.configDir}, xDS :${xdsPort}, debug :${debug.port}`);
+    return plane;
+  }
+
+  /** The current config and registry, built at most once per change. */
+  mesh(): MeshState {
+    this.state ??= {
+      config: this.source.current(),
+      registry: buildRegistry(this.source.current(), this.workloads.list()),
+    };
+    return this.state;
+  }
+
+  configStatus(): { files: FileStatus[]; errors: number; warnings: number; objects: number } {
+    const files = this.source.status();
+    const issues = this.source.current().issues;
+    return {
+      files,
+      errors: issues.filter((i) => i.severity === 'error').length,
+      warnings: issues.filter((i) => i.severity === 'warning').length,
+      objects: this.source.current().objects.length,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.source.close();
+    await this.xds.close();
+    await this.closeDebug();
+  }
+
+  private wire(log: (msg: string) => void): void {
+    const configErrors = new Gauge({
+      name: 'trellis_config_errors',
+      help: 'Config errors in the files being served (rejected files keep their last good version).',
+      registers: [this.metrics],
+      collect: () => configErrors.set(this.configStatus().errors),
+    });
+    const invalidate = (reason: string) => {
+      this.state = undefined;
+      this.xds.push(reason);
+    };
+    this.source.on('change', () => invalidate('config'));
+    this.workloads.on('change', () => invalidate('registry'));
+    this.xds.on('connect', (proxy: ProxyIdentity) => {
+      const w = workloadFromProxy(proxy);
+      if (w) {
+        this.streams.set(w.uid, (this.streams.get(w.uid) ?? 0) + 1);
+        this.workloads.upsert(w);
+      }
+      log(`proxy connected: ${proxy.id}`);
+    });
+    this.xds.on('disconnect', (proxy: ProxyIdentity) => {
+      const w = workloadFromProxy(proxy);
+      const left = w ? (this.streams.get(w.uid) ?? 1) - 1 : 0;
+      if (w && left > 0) this.streams.set(w.uid, left);
+      if (w && left <= 0) {
+        this.streams.delete(w.uid);
+        this.workloads.remove(w.uid);
+      }
+      log(`proxy disconnected: ${proxy.id}`);
+    });
+  }
+}

@@ -1,0 +1,166 @@
+import { EventEmitter } from 'node:events';
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { MeshConfig } from '../model/mesh-config.js';
+import type { ConfigIssue } from '../model/issues.js';
+import { objectRef, type ConfigObject } from '../model/objects.js';
+
+/** Turns one file's text into objects and issues (the model's parser). */
+export type ParseFile = (text: string, file: string) => { objects: ConfigObject[]; issues: ConfigIssue[] };
+/** Cross-object checks over the assembled set; errors drop the object they name (e.g. a duplicate). */
+export type AnalyzeObjects = (objects: readonly ConfigObject[]) => ConfigIssue[];
+
+/** What the source knows about one file. */
+export interface FileStatus {
+  file: string;
+  /** `ok`: current content is in use; `rejected`: it has errors and its last good version (if any) is served. */
+  state: 'ok' | 'rejected';
+  objects: number;
+  issues: ConfigIssue[];
+  servingLastGood: boolean;
+}
+
+interface FileState {
+  mtimeMs: number;
+  size: number;
+  lastGood: ConfigObject[] | undefined;
+  issues: ConfigIssue[];
+  rejected: boolean;
+}
+
+export interface DirectorySourceOptions {
+  parse: ParseFile;
+  analyze?: AnalyzeObjects;
+  /** Quiet time after the last file event before reloading (editors write in bursts). */
+  debounceMs?: number;
+  log?: (msg: string) => void;
+}
+
+const CONFIG_FILE = /\.(ya?ml|json)$/i;
+
+/**
+ * Loads a folder of YAML recursively and keeps it loaded: file events are debounced, changed files re-parsed,
+ * and a new MeshConfig swapped in whole. A file with errors is rejected on its own; the rest of the folder —
+ * and that file's last good version — keep serving.
+ */
+export class DirectorySource extends EventEmitter<{ change: [MeshConfig] }> {
+  private readonly files = new Map<string, FileState>();
+  private config = MeshConfig.EMPTY;
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly dir: string,
+    private readonly opts: DirectorySourceOptions,
+  ) {
+    super();
+  }
+
+  /** Loads the folder once, then watches it. */
+  async start(): Promise<MeshConfig> {
+    await this.reload();
+    this.watcher = watch(this.dir, { recursive: true }, () => this.scheduleReload());
+    this.watcher.on('error', (err) => this.opts.log?.(`watch ${this.dir}: ${err.message}`));
+    return this.config;
+  }
+
+  current(): MeshConfig {
+    return this.config;
+  }
+
+  status(): FileStatus[] {
+    return [...this.files.entries()].map(([file, s]) => ({
+      file,
+      state: s.rejected ? 'rejected' : 'ok',
+      objects: s.lastGood?.length ?? 0,
+      issues: s.issues,
+      servingLastGood: s.rejected && s.lastGood !== undefined,
+    }));
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.watcher?.close();
+  }
+
+  private scheduleReload(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      // Reloads run one at a time, in order; a burst during a reload gets one more pass after it.
+      this.reloading = this.reloading.then(() => this.reload()).catch((err) => this.opts.log?.(`reload: ${err}`));
+    }, this.opts.debounceMs ?? 100);
+  }
+
+  /** Re-reads files whose size or mtime changed, forgets deleted ones, and swaps in a new config if anything did. */
+  async reload(): Promise<void> {
+    const present = await listConfigFiles(this.dir);
+    let changed = false;
+    for (const file of this.files.keys()) {
+      if (!present.has(file)) {
+        this.files.delete(file);
+        changed = true;
+      }
+    }
+    for (const [file, st] of present) {
+      const prev = this.files.get(file);
+      if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size) continue;
+      await this.loadFile(file, st, prev);
+      changed = true;
+    }
+    if (changed) this.publish();
+  }
+
+  private async loadFile(file: string, st: { mtimeMs: number; size: number }, prev: FileState | undefined) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      return; // vanished between listing and reading: the next event will tell
+    }
+    const display = displayPath(this.dir, file);
+    const { objects, issues } = this.opts.parse(text, display);
+    const rejected = issues.some((i) => i.severity === 'error');
+    const lastGood = rejected ? prev?.lastGood : objects;
+    this.files.set(file, { ...st, lastGood, issues, rejected });
+    for (const i of issues.filter((i) => i.severity === 'error')) {
+      this.opts.log?.(`rejected ${display}: ${i.object ?? ''} ${i.path ?? ''}: ${i.message}`);
+    }
+    if (rejected && lastGood) this.opts.log?.(`serving the last good version of ${display}`);
+  }
+
+  private publish(): void {
+    const files = [...this.files.keys()].sort();
+    const objects = files.flatMap((f) => this.files.get(f)!.lastGood ?? []);
+    const crossIssues = this.opts.analyze?.(objects) ?? [];
+    const dropped = new Set(
+      crossIssues.filter((i) => i.severity === 'error').map((i) => `${i.file}#${i.doc}#${i.object}`),
+    );
+    const kept = objects.filter((o) => !dropped.has(`${o.origin.file}#${o.origin.doc}#${objectRef(o)}`));
+    const fileIssues = files.flatMap((f) => this.files.get(f)!.issues);
+    this.config = new MeshConfig(kept, [...fileIssues, ...crossIssues]);
+    this.emit('change', this.config);
+  }
+}
+
+/** The path as the user would name it: the folder they gave joined with the file's place in it. */
+function displayPath(dir: string, file: string): string {
+  return join(dir, relative(dir, file));
+}
+
+async function listConfigFiles(dir: string): Promise<Map<string, { mtimeMs: number; size: number }>> {
+  const out = new Map<string, { mtimeMs: number; size: number }>();
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  for (const e of entries) {
+    if (!e.isFile() || !CONFIG_FILE.test(e.name) || e.name.startsWith('.')) continue;
+    const file = join(e.parentPath ?? (e as unknown as { path: string }).path, e.name);
+    try {
+      const s = await stat(file);
+      out.set(file, { mtimeMs: s.mtimeMs, size: s.size });
+    } catch {
+      // deleted while listing
+    }
+  }
+  return out;
+}
