@@ -1,4 +1,4 @@
-import { Registry as MetricsRegistry, Gauge } from 'prom-client';
+import { Registry as MetricsRegistry } from 'prom-client';
 import type { ResourceKind } from '@trellis/envoy-api';
 import { DirectorySource, type FileStatus } from './sources/directory-source.js';
 import { parseConfigText } from './model/parse.js';
@@ -9,8 +9,7 @@ import { buildRegistry } from './registry/build.js';
 import { parseNode, workloadFromProxy, type ProxyIdentity } from './registry/proxy-identity.js';
 import type { RegistrySnapshot } from './registry/types.js';
 import { generateResources } from './translate/index.js';
-import { XdsServer } from './xds/server.js';
-import { XdsMetrics } from './xds/metrics.js';
+import { XdsServer, XdsMetrics, type ConnectionEvent } from './xds/index.js';
 import { startDebugServer } from './debug/server.js';
 
 export interface ControlPlaneOptions {
@@ -40,11 +39,10 @@ interface MeshState {
 export class ControlPlane {
   readonly workloads = new WorkloadStore();
   private state: MeshState | undefined;
-  /** Open xDS streams per workload: a proxy that reconnects may open the new stream before the old one ends. */
-  private readonly streams = new Map<string, number>();
 
   private constructor(
     readonly metrics: MetricsRegistry,
+    private readonly xdsMetrics: XdsMetrics,
     readonly source: DirectorySource,
     readonly xds: XdsServer,
     readonly xdsPort: number,
@@ -60,12 +58,13 @@ export class ControlPlane {
 
     let plane: ControlPlane | undefined;
     const metrics = new MetricsRegistry();
+    const xdsMetrics = new XdsMetrics(metrics);
     const xds = new XdsServer({
       generate: (proxy: ProxyIdentity, kind: ResourceKind, names: readonly string[] | null) =>
         generateResources({ ...plane!.mesh(), proxy }, kind, names),
       identify: parseNode,
       debounceMs,
-      metrics: new XdsMetrics(metrics),
+      metrics: xdsMetrics,
       log,
     });
     const xdsPort = await xds.listen(opts.xdsHost ?? '0.0.0.0', opts.xdsPort ?? 15010);
@@ -76,7 +75,7 @@ export class ControlPlane {
       registry: metrics,
       configStatus: () => plane!.configStatus(),
     });
-    plane = new ControlPlane(metrics, source, xds, xdsPort, debug.port, () => debug.close());
+    plane = new ControlPlane(metrics, xdsMetrics, source, xds, xdsPort, debug.port, () => debug.close());
     plane.wire(log);
     log(`control plane: config ${opts.configDir}, xDS :${xdsPort}, debug :${debug.port}`);
     return plane;
@@ -109,34 +108,25 @@ export class ControlPlane {
   }
 
   private wire(log: (msg: string) => void): void {
-    const configErrors = new Gauge({
-      name: 'trellis_config_errors',
-      help: 'Config errors in the files being served (rejected files keep their last good version).',
-      registers: [this.metrics],
-      collect: () => configErrors.set(this.configStatus().errors),
-    });
     const invalidate = (reason: string) => {
       this.state = undefined;
       this.xds.push(reason);
     };
-    this.source.on('change', () => invalidate('config'));
+    this.xdsMetrics.setConfigIssues(this.source.current().issues);
+    this.source.on('change', (config) => {
+      this.xdsMetrics.setConfigIssues(config.issues);
+      invalidate('config');
+    });
     this.workloads.on('change', () => invalidate('registry'));
     this.xds.on('connect', (proxy: ProxyIdentity) => {
       const w = workloadFromProxy(proxy);
-      if (w) {
-        this.streams.set(w.uid, (this.streams.get(w.uid) ?? 0) + 1);
-        this.workloads.upsert(w);
-      }
+      if (w) this.workloads.upsert(w);
       log(`proxy connected: ${proxy.id}`);
     });
-    this.xds.on('disconnect', (proxy: ProxyIdentity) => {
+    // A proxy that reconnects may open its new stream before the old one ends: keep it registered.
+    this.xds.on('disconnect', (proxy: ProxyIdentity, info: ConnectionEvent) => {
       const w = workloadFromProxy(proxy);
-      const left = w ? (this.streams.get(w.uid) ?? 1) - 1 : 0;
-      if (w && left > 0) this.streams.set(w.uid, left);
-      if (w && left <= 0) {
-        this.streams.delete(w.uid);
-        this.workloads.remove(w.uid);
-      }
+      if (w && info.otherConnections === 0) this.workloads.remove(w.uid);
       log(`proxy disconnected: ${proxy.id}`);
     });
   }
