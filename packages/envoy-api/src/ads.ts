@@ -30,17 +30,22 @@ export interface Node {
   user_agent_name?: string;
 }
 
+/**
+ * google.protobuf.Struct as protobufjs and @grpc/proto-loader load it. The well-known types come from
+ * protobufjs' bundled descriptors, whose field names are camelCase even with keepCase: `stringValue`, not
+ * `string_value` (a snake_case object encodes as an empty Value).
+ */
 export interface Struct {
   fields: Record<string, StructValue>;
 }
 export interface StructValue {
   kind?: string;
-  null_value?: unknown;
-  number_value?: number;
-  string_value?: string;
-  bool_value?: boolean;
-  struct_value?: Struct;
-  list_value?: { values: StructValue[] };
+  nullValue?: unknown;
+  numberValue?: number;
+  stringValue?: string;
+  boolValue?: boolean;
+  structValue?: Struct;
+  listValue?: { values: StructValue[] };
 }
 
 let cached: ServiceDefinition | undefined;
@@ -70,12 +75,22 @@ export function structToJson(struct: Struct | null | undefined): Record<string, 
 }
 
 function structValueToJson(v: StructValue): unknown {
-  if (v.struct_value) return structToJson(v.struct_value);
-  if (v.list_value) return v.list_value.values.map(structValueToJson);
-  if (v.string_value !== undefined && (v.kind === undefined || v.kind === 'string_value')) return v.string_value;
-  if (v.kind === 'number_value' || (v.kind === undefined && v.number_value !== undefined)) return v.number_value;
-  if (v.kind === 'bool_value' || (v.kind === undefined && v.bool_value !== undefined)) return v.bool_value;
-  return null;
+  // proto-loader (oneofs: true) names the set member in `kind`; protobufjs' toObject leaves it out.
+  const kind = v.kind ?? (['structValue', 'listValue', 'stringValue', 'numberValue', 'boolValue'] as const).find((k) => v[k] != null);
+  switch (kind) {
+    case 'structValue':
+      return structToJson(v.structValue);
+    case 'listValue':
+      return (v.listValue?.values ?? []).map(structValueToJson);
+    case 'stringValue':
+      return v.stringValue;
+    case 'numberValue':
+      return v.numberValue;
+    case 'boolValue':
+      return v.boolValue;
+    default:
+      return null;
+  }
 }
 
 /** Converts plain JSON to a google.protobuf.Struct for proto-loader (used by clients sending node metadata). */
@@ -86,10 +101,10 @@ export function jsonToStruct(obj: Record<string, unknown>): Struct {
 }
 
 function jsonToStructValue(v: unknown): StructValue {
-  if (v === null || v === undefined) return { null_value: 'NULL_VALUE' };
-  if (typeof v === 'string') return { string_value: v };
-  if (typeof v === 'number') return { number_value: v };
-  if (typeof v === 'boolean') return { bool_value: v };
-  if (Array.isArray(v)) return { list_value: { values: v.map(jsonToStructValue) } };
-  return { struct_value: jsonToStruct(v as Record<string, unknown>) };
+  if (v === null || v === undefined) return { nullValue: 'NULL_VALUE' };
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'number') return { numberValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (Array.isArray(v)) return { listValue: { values: v.map(jsonToStructValue) } };
+  return { structValue: jsonToStruct(v as Record<string, unknown>) };
 }
