@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@trellis/envoy-api': src('envoy-api'),
       '@trellis/control': src('control'),
+      '@trellis/proxy': src('proxy'),
     },
   },
   test: {
