@@ -43,6 +43,11 @@ export interface Workload {
   labels: Labels;
   /** Named ports: container port names, or a WorkloadEntry's `ports` map (service port name -> number). */
   ports: Record<string, number>;
+  /**
+   * How `ports` is keyed: a WorkloadEntry (or ServiceEntry endpoint) by service port name, overriding the
+   * service's targetPort; a pod by container port name, consulted only for named targetPorts. Default 'Pod'.
+   */
+  kind?: 'Pod' | 'WorkloadEntry';
   /** Set when a Trellis sidecar fronts the workload: mesh traffic goes to its inbound listener. */
   sidecar?: { inboundPort: number };
   /** `region/zone/subzone`, "" when unknown. */

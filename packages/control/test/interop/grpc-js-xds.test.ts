@@ -71,7 +71,7 @@ describe('proxyless gRPC (@grpc/grpc-js-xds) through the Trellis control plane',
     });
     const bootstrap = {
       xds_servers: [{ server_uri: `127.0.0.1:${plane.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-      node: { id: 'grpc~127.0.0.1~interop-client.default~default.svc.cluster.local', metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' } },
+      node: { id: 'grpc~127.0.0.1~interop-client.default~default.svc.cluster.local', locality: {}, metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' } },
     };
     bootDir = await mkdtemp(join(tmpdir(), 'trellis-bootstrap-'));
     await writeFile(join(bootDir, 'bootstrap.json'), JSON.stringify(bootstrap));
