@@ -7,9 +7,10 @@ export { startDebugServer } from './debug/server.js';
 export type * from './registry/types.js';
 export type { ProxyIdentity } from './registry/proxy-identity.js';
 export type * from './translate/types.js';
-// Model (parse, validate, analyze)
-export { MeshConfig } from './model/mesh-config.js';
-export { formatIssue, type ConfigIssue } from './model/issues.js';
-export * from './model/objects.js';
-export type * from './model/istio-types.js';
-export type * from './model/kube-types.js';
+// Model (parse, validate, load, analyze; objects and their types)
+export * from './model/index.js';
+// Sidecar injection, local mode, the UI/CLI API
+export * from './inject/index.js';
+export * from './local/index.js';
+export { startApiServer, type ApiServer, type ApiServerOptions } from './api/server.js';
+export { localPodJson, configPodJson, podList, type PodJson, type PodListJson, type ContainerStatusJson, type ContainerStateJson } from './api/pods.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ControlPlane } from '@trellis/control';
+import { ControlPlane, formatIssue } from '@trellis/control';
 
 const USAGE = `usage: trellis control --config DIR [--xds-port 15010] [--debug-port 15014] [--host 0.0.0.0]`;
 
@@ -30,15 +30,11 @@ export async function control(args: string[], out: NodeJS.WritableStream): Promi
   });
   const { errors, warnings, objects } = plane.configStatus();
   log(`loaded ${objects} objects (${errors} errors, ${warnings} warnings)`);
-  for (const issue of plane.source.current().issues) log(formatIssueLine(issue));
+  for (const issue of plane.source.current().issues) log(formatIssue(issue));
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   await plane.close();
   return 0;
-}
-
-function formatIssueLine(i: { severity: string; file: string; doc: number; object?: string; path?: string; message: string }) {
-  return `${i.severity}: ${[`${i.file}#${i.doc}`, i.object, i.path].filter(Boolean).join(' ')}: ${i.message}`;
 }

@@ -11,11 +11,17 @@ export interface ConfigIssue {
   object?: string;
   /** Field path in the document, e.g. `spec.http[0].route[1].weight`. */
   path?: string;
+  /** 1-based line in the file of the field (or of the nearest enclosing one), when known. */
+  line?: number;
   message: string;
 }
 
-/** `file.yaml#2 VirtualService/default/reviews spec.http[0].route[1].weight: weight must be 0..100` */
+/**
+ * `error: file.yaml#2 VirtualService/default/reviews spec.http[0].route[1].weight: weight -1 < 0`, with the
+ * line after the file when known (`file.yaml:14#2`), the form editors and terminals turn into links.
+ */
 export function formatIssue(i: ConfigIssue): string {
-  const where = [`${i.file}#${i.doc}`, i.object, i.path].filter(Boolean).join(' ');
+  const file = i.line === undefined ? i.file : `${i.file}:${i.line}`;
+  const where = [`${file}#${i.doc}`, i.object, i.path].filter(Boolean).join(' ');
   return `${i.severity}: ${where}: ${i.message}`;
 }

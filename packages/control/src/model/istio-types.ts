@@ -44,9 +44,36 @@ export interface VirtualServiceSpec {
   hosts?: string[];
   gateways?: string[];
   http?: HTTPRoute[];
-  tls?: unknown[];
-  tcp?: unknown[];
+  tls?: TLSRoute[];
+  tcp?: TCPRoute[];
   exportTo?: string[];
+}
+
+export interface RouteDestination {
+  destination: Destination;
+  weight?: number;
+}
+
+export interface L4MatchAttributes {
+  destinationSubnets?: string[];
+  port?: number;
+  sourceLabels?: Labels;
+  gateways?: string[];
+  sourceNamespace?: string;
+}
+
+export interface TLSMatchAttributes extends L4MatchAttributes {
+  sniHosts: string[];
+}
+
+export interface TLSRoute {
+  match: TLSMatchAttributes[];
+  route: RouteDestination[];
+}
+
+export interface TCPRoute {
+  match?: L4MatchAttributes[];
+  route: RouteDestination[];
 }
 
 export interface HTTPRoute {
@@ -122,10 +149,12 @@ export interface HTTPRetry {
   perTryTimeout?: string;
   retryOn?: string;
   retryRemoteLocalities?: boolean;
+  retryIgnorePreviousHosts?: boolean;
+  backoff?: string;
 }
 
 export interface HTTPFaultInjection {
-  delay?: { fixedDelay?: string; percentage?: Percent; /** deprecated */ percent?: number };
+  delay?: { fixedDelay?: string; exponentialDelay?: string; percentage?: Percent; /** deprecated */ percent?: number };
   abort?: { httpStatus?: number; grpcStatus?: string; http2Error?: string; percentage?: Percent };
 }
 
@@ -162,6 +191,9 @@ export interface TrafficPolicy {
   outlierDetection?: OutlierDetection;
   tls?: ClientTLSSettings;
   portLevelSettings?: PortTrafficPolicy[];
+  tunnel?: { protocol?: string; targetHost: string; targetPort: number };
+  proxyProtocol?: { version?: 'V1' | 'V2' };
+  retryBudget?: { percent?: number; minRetryConcurrency?: number };
 }
 
 export interface PortTrafficPolicy {
@@ -183,13 +215,21 @@ export type SimpleLB = 'UNSPECIFIED' | 'LEAST_CONN' | 'RANDOM' | 'PASSTHROUGH' |
 export interface LoadBalancerSettings {
   simple?: SimpleLB;
   consistentHash?: ConsistentHashLB;
-  localityLbSetting?: unknown;
+  localityLbSetting?: LocalityLoadBalancerSetting;
   warmupDurationSecs?: string;
+  warmup?: { duration: string; minimumPercent?: number; aggression?: number };
+}
+
+export interface LocalityLoadBalancerSetting {
+  distribute?: { from: string; to: Record<string, number> }[];
+  failover?: { from: string; to: string }[];
+  failoverPriority?: string[];
+  enabled?: boolean;
 }
 
 export interface ConsistentHashLB {
   httpHeaderName?: string;
-  httpCookie?: { name: string; path?: string; ttl?: string };
+  httpCookie?: { name: string; path?: string; ttl?: string; attributes?: { name: string; value?: string }[] };
   useSourceIp?: boolean;
   httpQueryParameterName?: string;
   ringHash?: { minimumRingSize?: number };
@@ -240,6 +280,7 @@ export interface ClientTLSSettings {
   subjectAltNames?: string[];
   sni?: string;
   insecureSkipVerify?: boolean;
+  caCrl?: string;
 }
 
 // ---------------------------------------------------------------- Gateway
@@ -254,6 +295,7 @@ export interface Server {
   bind?: string;
   hosts: string[];
   tls?: ServerTLSSettings;
+  defaultEndpoint?: string;
   name?: string;
 }
 
@@ -263,8 +305,13 @@ export interface ServerTLSSettings {
   serverCertificate?: string;
   privateKey?: string;
   caCertificates?: string;
+  caCrl?: string;
   credentialName?: string;
+  credentialNames?: string[];
+  tlsCertificates?: { serverCertificate?: string; privateKey?: string; caCertificates?: string }[];
   subjectAltNames?: string[];
+  verifyCertificateSpki?: string[];
+  verifyCertificateHash?: string[];
   minProtocolVersion?: string;
   maxProtocolVersion?: string;
   cipherSuites?: string[];

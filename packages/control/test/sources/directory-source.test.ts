@@ -66,7 +66,7 @@ describe('DirectorySource', () => {
     await source.start();
     const before = source.current().virtualServices.find((v) => v.metadata.name === 'a')!;
     const changed = nextChange(source);
-    await writeFile(join(dir, 'a.yaml'), vs('a', 150));
+    await writeFile(join(dir, 'a.yaml'), vs('a', -1));
     const config = await changed;
     const a = config.virtualServices.find((v) => v.metadata.name === 'a');
     expect(a).toBe(before);
