@@ -3,7 +3,7 @@
  * may be `{}`, meaning "the header is present". Regexes are RE2, full-match, checked by compileRe2.
  */
 import type { StringMatch } from '../istio-types.js';
-import { compileRe2 } from '../regex.js';
+import { compileRe2 } from '@trellis/envoy-api';
 import type { FieldPath } from './path.js';
 import type { Reporter } from './reporter.js';
 

@@ -6,7 +6,7 @@
  * match. Where JavaScript (Node 20) has no exact equivalent, the pattern is rejected with a reason
  * rather than approximated: a sidecar that matched differently from Envoy would route differently.
  *
- * This module is shared with the sidecar, so it imports nothing from the control plane.
+ * The control plane validates with it and the sidecar matches with it: one translation, one meaning.
  */
 import { createRequire } from 'node:module';
 
@@ -23,7 +23,17 @@ const { WrappedRE2 } = require('re2-wasm/build/wasm/re2.js') as { WrappedRE2: Wr
 
 export type Re2Compiled = { ok: true; regexp: RegExp } | { ok: false; reason: string };
 
+/** A full-match RegExp for an RE2 pattern (Envoy's route, header and query matchers), or why there is none. */
 export function compileRe2(pattern: string): Re2Compiled {
+  return compileTranslated(pattern, (t) => new RegExp(`^(?:${t.source})$`, t.flags));
+}
+
+/** An unanchored, global RegExp for an RE2 pattern (Envoy's regex_rewrite substitutes every match). */
+export function compileRe2Search(pattern: string): Re2Compiled {
+  return compileTranslated(pattern, (t) => new RegExp(t.source, `${t.flags}g`));
+}
+
+function compileTranslated(pattern: string, build: (t: { source: string; flags: string }) => RegExp): Re2Compiled {
   const syntaxError = re2SyntaxError(pattern);
   if (syntaxError !== undefined) return { ok: false, reason: `invalid RE2 syntax: ${syntaxError}` };
   let translated: { source: string; flags: string };
@@ -34,7 +44,7 @@ export function compileRe2(pattern: string): Re2Compiled {
     throw e;
   }
   try {
-    return { ok: true, regexp: new RegExp(`^(?:${translated.source})$`, translated.flags) };
+    return { ok: true, regexp: build(translated) };
   } catch (e) {
     return { ok: false, reason: `RE2 pattern has no JavaScript equivalent: ${(e as Error).message}` };
   }

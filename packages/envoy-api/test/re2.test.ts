@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { compileRe2 } from '@trellis/control';
+import { compileRe2, compileRe2Search } from '@trellis/envoy-api';
 
 // The reference: real RE2 (the same WASM build compileRe2 validates with), full match as Envoy does it.
 const require = createRequire(import.meta.url);
@@ -104,5 +104,14 @@ describe('compileRe2: rejections', () => {
     ['(?i)\\bfoo\\b', 'word boundary \\b is not supported with (?i)'],
   ])('no exact JavaScript equivalent: %s', (pattern, reason) => {
     expect(compileRe2(pattern)).toEqual({ ok: false, reason });
+  });
+});
+
+describe('compileRe2Search (regex_rewrite)', () => {
+  it('finds every match anywhere, with the same translation as full match', () => {
+    const re = compileRe2Search('(?i)/v[0-9]+/');
+    expect(re.ok).toBe(true);
+    if (re.ok) expect('/V1/a/v22/b'.replace(re.regexp, '/')).toBe('/a/b');
+    expect(compileRe2Search('a\\C')).toMatchObject({ ok: false });
   });
 });
