@@ -156,6 +156,7 @@ describe('AdsClient: node', () => {
           { name: 'http', containerPort: 9080, protocol: 'TCP' },
           { name: 'grpc', containerPort: 9090, protocol: 'TCP' },
         ],
+        listenerPorts: { outbound: 15001, inbound: 15006 },
       },
     ]);
     expect(cp.nodes[0]!.cluster).toBe('reviews-v2.bookinfo');

@@ -1,0 +1,28 @@
+import type { Cluster } from '../cluster/cluster.js';
+import type { RawSnapshot } from '../config/raw-snapshot.js';
+import type { UpstreamPools } from '../upstream/upstream-pools.js';
+import { clustersJson, clustersText } from './clusters-dump.js';
+import { configDump, type LastUpdated } from './config-dump.js';
+import { SmallHttpServer, send } from './small-http-server.js';
+
+/** What the admin endpoints read from the sidecar. */
+export interface AdminSource {
+  isReady(): boolean;
+  raw(): RawSnapshot;
+  lastUpdated(): LastUpdated;
+  clusters(): ReadonlyMap<string, Cluster>;
+  readonly pools: UpstreamPools;
+}
+
+/** Envoy-style admin (port 15000, pod loopback only): /ready, /config_dump, /clusters. */
+export function adminServer(host: string, port: number, src: AdminSource): SmallHttpServer {
+  return new SmallHttpServer(host, port, {
+    '/ready': (_url, res) => (src.isReady() ? send(res, 200, 'text/plain', 'LIVE\n') : send(res, 503, 'text/plain', 'PRE_INITIALIZING\n')),
+    '/config_dump': (url, res) =>
+      send(res, 200, 'application/json', `${JSON.stringify(configDump(src.raw(), src.lastUpdated(), url.searchParams.has('include_eds')), null, 2)}\n`),
+    '/clusters': (url, res) =>
+      url.searchParams.get('format') === 'json'
+        ? send(res, 200, 'application/json', `${JSON.stringify(clustersJson(src.clusters(), src.pools), null, 2)}\n`)
+        : send(res, 200, 'text/plain', clustersText(src.clusters(), src.pools)),
+  });
+}

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { RequestBody } from '../upstream/connection-pool.js';
+import { ActiveStream, type DownstreamResponse, type RequestHead } from './active-stream.js';
+import type { ListenerContext } from './data-plane.js';
+import { headerHasToken } from './headers.js';
+import { MalformedRequest, parseRequestHead, requestHasBody, type DownstreamRequest } from './request-head.js';
+import { ResponseFlag, StreamInfo } from './stream-info.js';
+
+/**
+ * Envoy's HTTP connection manager for one listener: turns each downstream request (HTTP/1.1 or HTTP/2, or
+ * an HTTP/1.1 upgrade) into an ActiveStream against the snapshot current at that moment, edits the
+ * forwarding headers (x-forwarded-for / -proto, x-request-id), picks the route and runs the filter chain.
+ */
+export class HttpConnectionManager {
+  /** While draining, HTTP/1 responses carry `connection: close` so keep-alive connections wind down. */
+  draining = false;
+
+  constructor(private readonly context: () => ListenerContext) {}
+
+  onRequest(req: DownstreamRequest, res: ServerResponse | Http2ServerResponse): void {
+    const ctx = this.context();
+    const response = res as unknown as DownstreamResponse;
+    response.on('error', noop);
+    let head: RequestHead;
+    try {
+      head = parseRequestHead(req, ctx.hcm, null);
+    } catch (err) {
+      if (!(err instanceof MalformedRequest)) throw err;
+      this.rejectMalformed(ctx, req, res, err.message);
+      return;
+    }
+    if (this.draining && req.httpVersionMajor === 1) (res as ServerResponse).shouldKeepAlive = false;
+    const body = requestHasBody(req) ? (req as RequestBody) : null;
+    body?.on('error', noop);
+    this.run(new ActiveStream(ctx, this.prepare(ctx, head), body, response));
+  }
+
+  /** An HTTP/1.1 request with `Connection: upgrade` (Node hands over the raw socket). */
+  onUpgrade(req: IncomingMessage, socket: Duplex, upgradeHead: Buffer): void {
+    const ctx = this.context();
+    socket.on('error', noop);
+    const upgrade = typeof req.headers.upgrade === 'string' ? req.headers.upgrade.toLowerCase() : '';
+    let head: RequestHead;
+    try {
+      head = parseRequestHead(req, ctx.hcm, upgrade);
+    } catch (err) {
+      if (!(err instanceof MalformedRequest)) throw err;
+      socket.end(badRequest(err.message));
+      return;
+    }
+    this.run(new ActiveStream(ctx, this.prepare(ctx, head), null, null, socket, upgradeHead));
+  }
+
+  /**
+   * A request Node's HTTP/1 parser refused: 400 (431 for oversized headers, 408 for a request that took too
+   * long) and the connection closed. Nothing is written into a response already under way, or to a peer
+   * that reset the connection.
+   */
+  onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    const code = err.code ?? '';
+    const busy = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
+    if (socket.writable && !busy && code !== 'ECONNRESET') {
+      const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      socket.end(status === 400 ? badRequest('Bad Request') : emptyReply(status));
+      this.logCodecError(status);
+    }
+    socket.destroy();
+  }
+
+  private rejectMalformed(ctx: ListenerContext, req: DownstreamRequest, res: ServerResponse | Http2ServerResponse, reason: string): void {
+    const body = Buffer.from(reason);
+    if (req.httpVersionMajor === 1) (res as ServerResponse).shouldKeepAlive = false;
+    (res as ServerResponse).writeHead(400, { 'content-type': 'text/plain', 'content-length': String(body.length) });
+    res.end(body);
+    this.logCodecError(400, ctx);
+  }
+
+  private logCodecError(status: number, ctx: ListenerContext = this.context()): void {
+    if (!ctx.accessLog) return;
+    const info = new StreamInfo();
+    info.listenerName = ctx.listenerName;
+    info.responseCode = status;
+    info.setFlag(ResponseFlag.DPE);
+    info.responseCodeDetails = 'http1.codec_error';
+    info.durationMs = 0;
+    try {
+      ctx.accessLog(info);
+    } catch {
+      // never let logging break the data path
+    }
+  }
+
+  /** The HCM's own request header edits, done before routing so routes can match on them (as in Envoy). */
+  private prepare(ctx: ListenerContext, head: RequestHead): RequestHead {
+    const h = head.headers;
+    const hcm = ctx.hcm;
+    if (!hcm.skipXffAppend && head.remoteAddress !== '') {
+      const xff = h['x-forwarded-for'];
+      h['x-forwarded-for'] = xff ? `${xff}, ${head.remoteAddress}` : head.remoteAddress;
+    }
+    if (h['x-forwarded-proto'] === undefined) h['x-forwarded-proto'] = head.scheme;
+    if (hcm.generateRequestId && h['x-request-id'] === undefined) h['x-request-id'] = randomUUID();
+    return head;
+  }
+
+  private run(stream: ActiveStream): void {
+    const ctx = stream.ctx;
+    const hcm = ctx.hcm;
+    const info = stream.info;
+    const rid = stream.headers['x-request-id'];
+    info.requestId = typeof rid === 'string' ? rid : '';
+    const table = hcm.inlineRoutes ?? (hcm.routeConfigName !== null ? ctx.snapshot.config.routeConfigs.get(hcm.routeConfigName) : undefined);
+    if (table) {
+      info.routeConfigName = table.name;
+      const vh = table.findVirtualHost(stream.authority);
+      if (vh) {
+        stream.virtualHost = vh;
+        info.virtualHostName = vh.name;
+        const route = vh.findRoute(stream);
+        if (route) {
+          stream.route = route;
+          info.routeName = route.name;
+        }
+      }
+    }
+    if (stream.upgradeType !== null && !upgradeAllowed(stream)) {
+      stream.sendLocalReply(403, '', 0, 'upgrade_failed');
+      return;
+    }
+    stream.decodeHeaders();
+  }
+}
+
+/** Envoy: a route's upgrade_configs entry decides; otherwise the HCM's list. */
+function upgradeAllowed(stream: ActiveStream): boolean {
+  const type = stream.upgradeType!;
+  const route = stream.route;
+  if (route !== null && route.action.kind === 'forward') {
+    const perRoute = route.action.upgrades.get(type);
+    if (perRoute !== undefined) return perRoute;
+  }
+  return stream.hcm.upgradeTypes.has(type) && headerHasToken(stream.headers.connection, 'upgrade');
+}
+
+function emptyReply(status: number): string {
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`;
+}
+
+function badRequest(reason: string): string {
+  return `HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(reason)}\r\nconnection: close\r\n\r\n${reason}`;
+}
+
+function noop(): void {}

@@ -1,0 +1,90 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { HeaderMap } from '../router/header-mutations.js';
+
+/** Connection-specific headers a proxy never forwards (RFC 9110 §7.6.1, plus HTTP/2's list). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'http2-settings',
+]);
+
+export function isHopByHop(name: string): boolean {
+  return HOP_BY_HOP.has(name);
+}
+
+/**
+ * Copies request headers for the next hop: pseudo-headers, Host (the pool sets it from the authority) and
+ * hop-by-hop headers (with the ones `Connection` names) are left out; `te: trailers` survives, as gRPC
+ * needs it; `expect: 100-continue` was answered here (Envoy's default), so it is dropped.
+ */
+export function copyRequestHeaders(src: IncomingHttpHeaders): HeaderMap {
+  const out: HeaderMap = {};
+  const connection = src.connection;
+  const named = connection ? connectionTokens(connection) : null;
+  for (const name in src) {
+    const v = src[name];
+    if (v === undefined || name.charCodeAt(0) === 58 /* : */ || name === 'host') continue;
+    if (HOP_BY_HOP.has(name)) {
+      if (name === 'te' && typeof v === 'string' && hasTrailersToken(v)) out.te = 'trailers';
+      continue;
+    }
+    if (name === 'expect' && typeof v === 'string' && v.toLowerCase() === '100-continue') continue;
+    if (named !== null && named.includes(name)) continue;
+    out[name] = v;
+  }
+  return out;
+}
+
+/** Copies response headers for the downstream: no pseudo-headers, no hop-by-hop headers. */
+export function copyResponseHeaders(src: IncomingHttpHeaders): HeaderMap {
+  const out: HeaderMap = {};
+  const connection = src.connection;
+  const named = connection ? connectionTokens(connection) : null;
+  for (const name in src) {
+    const v = src[name];
+    if (v === undefined || name.charCodeAt(0) === 58 || HOP_BY_HOP.has(name)) continue;
+    if (named !== null && named.includes(name)) continue;
+    out[name] = v;
+  }
+  return out;
+}
+
+/** Trailers for the next hop: regular fields only. */
+export function copyTrailers(src: IncomingHttpHeaders): HeaderMap | null {
+  let out: HeaderMap | null = null;
+  for (const name in src) {
+    const v = src[name];
+    if (v === undefined || name.charCodeAt(0) === 58 || HOP_BY_HOP.has(name)) continue;
+    (out ??= {})[name] = v;
+  }
+  return out;
+}
+
+function connectionTokens(v: string | string[]): string[] {
+  const s = typeof v === 'string' ? v : v.join(',');
+  return s
+    .toLowerCase()
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '' && t !== 'close' && t !== 'keep-alive' && t !== 'upgrade');
+}
+
+function hasTrailersToken(v: string): boolean {
+  return v
+    .toLowerCase()
+    .split(',')
+    .some((t) => t.trim().split(';')[0] === 'trailers');
+}
+
+/** True when the header lists the token (case-insensitive, comma-separated). */
+export function headerHasToken(v: string | string[] | undefined, token: string): boolean {
+  if (v === undefined) return false;
+  const s = (typeof v === 'string' ? v : v.join(',')).toLowerCase();
+  if (s === token) return true;
+  return s.split(',').some((t) => t.trim() === token);
+}

@@ -1,0 +1,138 @@
+import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { SocketAddress } from '../config/compiled-config.js';
+import { HttpConnectionManager } from '../http/connection-manager.js';
+import type { ListenerContext } from '../http/data-plane.js';
+import { sniffProtocol } from './protocol-sniffer.js';
+
+/** How long a new connection may stay silent before we know which protocol it speaks (Envoy's listener filter timeout). */
+const SNIFF_TIMEOUT_MS = 15_000;
+/** Idle keep-alive connections are kept this long (Envoy's default is an hour; apps' clients time out sooner). */
+const KEEP_ALIVE_TIMEOUT_MS = 60_000;
+
+export type Log = (msg: string) => void;
+
+/**
+ * One listening socket (Envoy Listener): accepts TCP connections, tells HTTP/2 prior knowledge from
+ * HTTP/1.1 by the connection preface, and hands each connection to an HTTP/1 or HTTP/2 server whose
+ * requests go to this listener's connection manager. The servers never listen themselves.
+ */
+export class Listener {
+  private readonly server: net.Server;
+  private readonly h1: http.Server;
+  private readonly h2: http2.Http2Server;
+  private readonly hcm: HttpConnectionManager;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private ctx: ListenerContext;
+
+  constructor(
+    readonly name: string,
+    readonly bind: SocketAddress,
+    ctx: ListenerContext,
+    private readonly log: Log,
+  ) {
+    this.ctx = ctx;
+    this.hcm = new HttpConnectionManager(() => this.ctx);
+    this.h1 = http.createServer({ requestTimeout: 0, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, noDelay: true });
+    // The HTTP/1 server never listens; this starts its header-timeout and idle-connection bookkeeping.
+    this.h1.emit('listening');
+    this.h1.on('request', (req, res) => this.guard(() => this.hcm.onRequest(req, res), res));
+    this.h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.guard(() => this.hcm.onUpgrade(req, socket, head), socket),
+    );
+    this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.hcm.onClientError(err, socket));
+    this.h2 = http2.createServer({ settings: { enablePush: false } });
+    this.h2.on('request', (req, res) => this.guard(() => this.hcm.onRequest(req, res), res));
+    this.h2.on('session', (session: http2.ServerHttp2Session) => {
+      this.sessions.add(session);
+      session.on('error', noop);
+      session.once('close', () => this.sessions.delete(session));
+    });
+    this.h2.on('sessionError', noop);
+    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.onConnection(socket));
+    this.server.on('error', (err) => this.log(`listener ${name}: ${err.message}`));
+  }
+
+  /** Takes effect for the next request on every connection, open or new. */
+  update(ctx: ListenerContext): void {
+    this.ctx = ctx;
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once('error', onError);
+      this.server.listen({ host: this.bind.address, port: this.bind.port }, () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  /** The bound address (the real port when the configured one was 0). */
+  address(): SocketAddress {
+    const a = this.server.address();
+    return a !== null && typeof a === 'object' ? { address: a.address, port: a.port } : this.bind;
+  }
+
+  /**
+   * Stops accepting, lets in-flight requests finish (HTTP/1 connections close after their current
+   * response, HTTP/2 sessions get GOAWAY), and after `timeoutMs` drops whatever is left.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.hcm.draining = true;
+    // Stop accepting; the close callback would wait for every connection, so don't wait on it here.
+    this.server.close(noop);
+    this.h1.closeIdleConnections();
+    for (const s of this.sessions) s.close();
+    const deadline = Date.now() + timeoutMs;
+    while (this.sockets.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      this.h1.closeIdleConnections();
+    }
+    for (const s of this.sockets) s.destroy();
+    for (const s of this.sessions) s.destroy();
+    // Clears the HTTP/1 server's bookkeeping interval; it reports "not running", which is expected.
+    this.h1.close(noop);
+  }
+
+  private onConnection(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.on('error', noop);
+    const codec = this.ctx.hcm.codecType;
+    if (codec === 'HTTP1') return this.handOff(socket, 'http1');
+    if (codec === 'HTTP2') return this.handOff(socket, 'http2');
+    sniffProtocol(socket, SNIFF_TIMEOUT_MS, (protocol) => this.handOff(socket, protocol));
+  }
+
+  private handOff(socket: net.Socket, protocol: 'http1' | 'http2'): void {
+    if (protocol === 'http2') {
+      // The HTTP/2 session reads what the sniffer put back itself; resuming here would lose it.
+      this.h2.emit('connection', socket);
+    } else {
+      this.h1.emit('connection', socket);
+      socket.resume();
+    }
+  }
+
+  /** Keeps a bug in one request from taking the proxy down: the request gets a 500 (or its socket closes). */
+  private guard(fn: () => void, target: http.ServerResponse | http2.Http2ServerResponse | Duplex): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log(`listener ${this.name}: request failed: ${(err as Error).stack ?? String(err)}`);
+      if ('headersSent' in target && !target.headersSent) {
+        (target as http.ServerResponse).writeHead(500, { 'content-length': '0' });
+        target.end();
+      } else if ('destroy' in target) {
+        target.destroy();
+      }
+    }
+  }
+}
+
+function noop(): void {}

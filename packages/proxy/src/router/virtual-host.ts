@@ -1,0 +1,23 @@
+import type { EnvoyJson } from '@trellis/envoy-api';
+import type { RouteEntry } from './route.js';
+import type { RouteRequest } from './route-request.js';
+
+/** A compiled virtual host: its routes in order, first match wins. */
+export class VirtualHost {
+  constructor(
+    readonly name: string,
+    readonly domains: readonly string[],
+    readonly routes: readonly RouteEntry[],
+    /** The virtual host's own `typed_per_filter_config` (routes already merged it into theirs). */
+    readonly perFilterConfig: ReadonlyMap<string, EnvoyJson>,
+  ) {}
+
+  findRoute(req: RouteRequest): RouteEntry | null {
+    const routes = this.routes;
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i]!;
+      if (r.match(req)) return r;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,15 @@
+import type { WeightedCluster, WeightedClusters } from './route.js';
+
+/**
+ * Envoy's pick: a random value in [0, total weight), then the first cluster whose cumulative weight exceeds
+ * it. Zero-weight clusters are never chosen.
+ */
+export function pickWeightedCluster(w: WeightedClusters, random: number = Math.random()): WeightedCluster {
+  const target = Math.floor(random * w.totalWeight);
+  let cumulative = 0;
+  for (const c of w.clusters) {
+    cumulative += c.weight;
+    if (target < cumulative) return c;
+  }
+  return w.clusters[w.clusters.length - 1]!;
+}
