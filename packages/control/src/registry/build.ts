@@ -66,6 +66,7 @@ class Snapshot implements RegistrySnapshot {
     const seen = new Set<string>();
     const out: Endpoint[] = [];
     for (const w of this.backingWorkloads(service)) {
+      if (w.ready === false) continue;
       if (subsetLabels && !labelsMatch(w.labels, subsetLabels)) continue;
       const targetPort = resolveTargetPort(w, servicePort);
       if (targetPort === undefined) continue;

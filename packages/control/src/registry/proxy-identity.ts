@@ -20,12 +20,20 @@ export interface ProxyIdentity {
   ips: string[];
   /** The app's container ports, for inbound listeners and endpoint registration. */
   ports: ContainerPort[];
+  /** Where the sidecar's listeners are: Istio's 15001/15006 unless it says otherwise (TRELLIS_*_PORT metadata). */
+  listenerPorts: { outbound: number; inbound: number };
 }
 
-/** Istio's inbound capture port: a sidecar'd workload receives mesh traffic here. */
+/** Istio's capture ports: a sidecar'd workload sends mesh traffic to 15001 and receives it on 15006. */
+export const SIDECAR_OUTBOUND_PORT = 15001;
 export const SIDECAR_INBOUND_PORT = 15006;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+function portOr(v: unknown, fallback: number): number {
+  const n = Number(v);
+  return Number.isInteger(n) && n > 0 && n <= 65535 ? n : fallback;
+}
 
 /** The parts of Istio's node id `TYPE~IP~POD.NS~NS.svc.cluster.local`; missing parts are "". */
 function parseNodeId(id: string): { type: string; ip: string; podDotNs: string; domain: string } {
@@ -80,6 +88,10 @@ export function parseNode(node: Node | null | undefined): ProxyIdentity {
     labels: labelsOf(meta.LABELS),
     ips,
     ports: parsePodPorts(meta.POD_PORTS),
+    listenerPorts: {
+      outbound: portOr(meta.TRELLIS_OUTBOUND_PORT, SIDECAR_OUTBOUND_PORT),
+      inbound: portOr(meta.TRELLIS_INBOUND_PORT, SIDECAR_INBOUND_PORT),
+    },
   };
 }
 
@@ -108,6 +120,6 @@ export function workloadFromProxy(p: ProxyIdentity): Workload | undefined {
     weight: 1,
     source: 'xds',
   };
-  if (p.type === 'sidecar') w.sidecar = { inboundPort: SIDECAR_INBOUND_PORT };
+  if (p.type === 'sidecar') w.sidecar = { inboundPort: p.listenerPorts.inbound };
   return w;
 }

@@ -55,6 +55,8 @@ export interface Workload {
   /** Load-balancing weight, > 0. */
   weight: number;
   source: WorkloadSource;
+  /** False for a known instance that isn't Ready (e.g. a local pod whose app isn't listening yet): no endpoints. */
+  ready?: boolean;
   /** ServiceEntry inline endpoints back only their own ServiceEntry's hosts (by origin ref). */
   onlyFor?: string;
 }

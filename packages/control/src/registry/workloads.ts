@@ -93,12 +93,12 @@ export function workloadsFromConfig(config: MeshConfig): Workload[] {
   ];
 }
 
-const SOURCE_RANK: Record<Workload['source'], number> = { xds: 0, local: 1, config: 2 };
+const SOURCE_RANK: Record<Workload['source'], number> = { local: 0, xds: 1, config: 2 };
 
 /**
  * Merges dynamic and configured workloads. One pod address in a namespace is one pod, whatever reported
- * it: the xDS connection knows best (it is live and says whether a sidecar fronts it), then local mode,
- * then config. WorkloadEntries and ServiceEntry endpoints are declared explicitly and always kept.
+ * it: local mode knows best (like the kubelet, it knows whether the pod is Ready and whether it was injected),
+ * then the pod's own xDS connection (live, and says a sidecar fronts it), then config. WorkloadEntries and ServiceEntry endpoints are declared explicitly and always kept.
  */
 export function mergeWorkloads(configured: readonly Workload[], dynamic: readonly Workload[]): Workload[] {
   const all = [...dynamic, ...configured].filter((w) => w && w.address);

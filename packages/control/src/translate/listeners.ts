@@ -2,9 +2,7 @@ import { EXTENSION_TYPE_URL, type EnvoyJson } from '@trellis/envoy-api';
 import {
   ADS_CONFIG_SOURCE,
   HTTP_FILTER,
-  INBOUND_LISTENER_PORT,
   NETWORK_FILTER_HCM,
-  OUTBOUND_LISTENER_PORT,
   VIRTUAL_INBOUND,
   VIRTUAL_OUTBOUND,
 } from './names.js';
@@ -34,13 +32,18 @@ export function httpConnectionManager(statPrefix: string, routeConfigName: strin
   };
 }
 
+/** Sidecars pass WebSocket upgrades through, as Istio configures every HTTP connection manager. */
+function sidecarConnectionManager(name: string): EnvoyJson {
+  return { ...httpConnectionManager(name, name), upgrade_configs: [{ upgrade_type: 'websocket' }] };
+}
+
 function sidecarListener(name: string, address: string, port: number, direction: 'OUTBOUND' | 'INBOUND'): NamedResource {
   return {
     name,
     resource: {
       name,
       address: { socket_address: { address, port_value: port } },
-      filter_chains: [{ filters: [{ name: NETWORK_FILTER_HCM, typed_config: httpConnectionManager(name, name) }] }],
+      filter_chains: [{ filters: [{ name: NETWORK_FILTER_HCM, typed_config: sidecarConnectionManager(name) }] }],
       traffic_direction: direction,
     },
   };
@@ -52,8 +55,9 @@ const bindAddress = (input: TranslateInput) => input.proxy.ips[0] ?? '0.0.0.0';
 /** `virtualOutbound` on 15001 (app -> mesh) and, for sidecars, `virtualInbound` on 15006 (mesh -> app). */
 export function sidecarListeners(input: TranslateInput): NamedResource[] {
   const address = bindAddress(input);
-  const out = [sidecarListener(VIRTUAL_OUTBOUND, address, OUTBOUND_LISTENER_PORT, 'OUTBOUND')];
-  if (input.proxy.type === 'sidecar') out.push(sidecarListener(VIRTUAL_INBOUND, address, INBOUND_LISTENER_PORT, 'INBOUND'));
+  const ports = input.proxy.listenerPorts;
+  const out = [sidecarListener(VIRTUAL_OUTBOUND, address, ports.outbound, 'OUTBOUND')];
+  if (input.proxy.type === 'sidecar') out.push(sidecarListener(VIRTUAL_INBOUND, address, ports.inbound, 'INBOUND'));
   return out;
 }
 

@@ -5,8 +5,6 @@
 /** The sidecar's catch-all listeners and their route configurations (Istio's names). */
 export const VIRTUAL_OUTBOUND = 'virtualOutbound';
 export const VIRTUAL_INBOUND = 'virtualInbound';
-export const OUTBOUND_LISTENER_PORT = 15001;
-export const INBOUND_LISTENER_PORT = 15006;
 
 /**
  * Set by the calling sidecar from an endpoint's metadata, so the inbound listener of a pod with several

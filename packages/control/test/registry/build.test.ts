@@ -94,6 +94,16 @@ describe('endpoints', () => {
     expect(reg.endpoints(svc, 1234)).toEqual([]);
   });
 
+  test('a pod that is not Ready gives no endpoint, and local mode outranks the same pod registered over xDS', () => {
+    const fromXds = workload('reviews-v1', '127.0.1.2', { app: 'reviews' }, { uid: 'xds/sidecar~127.0.1.2~reviews-v1.default', source: 'xds', sidecar: { inboundPort: 15006 } });
+    const starting = workload('reviews-v1', '127.0.1.2', { app: 'reviews' }, { sidecar: { inboundPort: 15006 }, ready: false });
+    const svc = (reg: ReturnType<typeof buildRegistry>) => reg.endpoints(reg.lookup('reviews')!, 9080);
+    expect(svc(buildRegistry(config(reviews), [fromXds]))).toHaveLength(1);
+    expect(svc(buildRegistry(config(reviews), [fromXds, starting]))).toEqual([]);
+    const ready = { ...starting, ready: true };
+    expect(svc(buildRegistry(config(reviews), [fromXds, ready])).map((e) => [e.workload.uid, e.port])).toEqual([['local/default/reviews-v1', 15006]]);
+  });
+
   test('named targetPort resolves through container ports; a pod without that port gets no endpoint', () => {
     const pods = [
       workload('shop-a', '127.0.2.1', { app: 'shop' }, { ports: { web: 8081 } }),

@@ -25,7 +25,19 @@ describe('parseNode', () => {
       labels: { app: 'reviews', version: 'v1' },
       ips: ['127.0.1.2', '10.0.0.2'],
       ports: [{ name: 'http', containerPort: 9080, protocol: 'TCP' }, { containerPort: 9090 }],
+      listenerPorts: { outbound: 15001, inbound: 15006 },
     });
+  });
+
+  test("a sidecar on other listener ports says so, and its endpoint follows", () => {
+    const p = parseNode({
+      id: 'sidecar~127.0.1.9~a-0.default~default.svc.cluster.local',
+      cluster: '',
+      metadata: jsonToStruct({ TRELLIS_OUTBOUND_PORT: 25001, TRELLIS_INBOUND_PORT: 25006, INSTANCE_IPS: '127.0.1.9' }),
+    });
+    expect(p.listenerPorts).toEqual({ outbound: 25001, inbound: 25006 });
+    expect(workloadFromProxy(p)?.sidecar).toEqual({ inboundPort: 25006 });
+    expect(parseNode({ id: 'x', cluster: '', metadata: jsonToStruct({ TRELLIS_INBOUND_PORT: 'nope' }) }).listenerPorts.inbound).toBe(15006);
   });
 
   test('falls back to the node id when metadata is missing', () => {

@@ -18,6 +18,7 @@ export function proxy(overrides: Partial<ProxyIdentity> = {}): ProxyIdentity {
     labels: { app: 'productpage', version: 'v1' },
     ips: ['127.0.1.100'],
     ports: [{ name: 'http', containerPort: 9080 }],
+    listenerPorts: { outbound: 15001, inbound: 15006 },
     ...overrides,
   };
 }

@@ -19,8 +19,15 @@ describe('sidecar listeners', () => {
         '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
         stat_prefix: name,
         rds: { config_source: { ads: {}, resource_api_version: 'V3' }, route_config_name: name },
+        upgrade_configs: [{ upgrade_type: 'websocket' }],
       });
     }
+  });
+
+  test('a sidecar that announced other listener ports gets its listeners there', () => {
+    const moved = gen(input(config(reviews), [], proxy({ listenerPorts: { outbound: 25001, inbound: 25006 } })), 'listener');
+    expect((moved.get('virtualOutbound') as any).address.socket_address.port_value).toBe(25001);
+    expect((moved.get('virtualInbound') as any).address.socket_address.port_value).toBe(25006);
   });
 
   test('HTTP filters: fault, optional CORS, router last, each a typed Any', () => {

@@ -29,6 +29,7 @@ export function identify(node: Node): ProxyIdentity {
     labels: {},
     ips: ip ? [ip] : [],
     ports: [],
+    listenerPorts: { outbound: 15001, inbound: 15006 },
   };
 }
 
