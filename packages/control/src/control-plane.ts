@@ -11,6 +11,8 @@ import type { RegistrySnapshot } from './registry/types.js';
 import { generateResources } from './translate/index.js';
 import { XdsServer, XdsMetrics, type ConnectionEvent } from './xds/index.js';
 import { startDebugServer } from './debug/server.js';
+import { startApiServer } from './api/server.js';
+import type { LocalCluster } from './local/local-cluster.js';
 
 export interface ControlPlaneOptions {
   /** Folder of Kubernetes manifests and Istio config. */
@@ -21,6 +23,9 @@ export interface ControlPlaneOptions {
   /** Metrics and debug (Istio: 15014). */
   debugHost?: string;
   debugPort?: number;
+  /** The UI's and CLI's API (Trellis: 20001); the host defaults to debugHost's. */
+  apiHost?: string;
+  apiPort?: number;
   /** Quiet time before reloading files and before pushing to proxies. */
   debounceMs?: number;
   log?: (msg: string) => void;
@@ -38,6 +43,8 @@ interface MeshState {
  */
 export class ControlPlane {
   readonly workloads = new WorkloadStore();
+  /** Local mode's pods, once `trellis up` attaches them; the API lists them. */
+  localCluster: LocalCluster | undefined;
   private state: MeshState | undefined;
 
   private constructor(
@@ -48,6 +55,8 @@ export class ControlPlane {
     readonly xdsPort: number,
     readonly debugPort: number,
     private readonly closeDebug: () => Promise<void>,
+    readonly apiPort: number,
+    private readonly closeApi: () => Promise<void>,
   ) {}
 
   static async start(opts: ControlPlaneOptions): Promise<ControlPlane> {
@@ -75,9 +84,15 @@ export class ControlPlane {
       registry: metrics,
       configStatus: () => plane!.configStatus(),
     });
-    plane = new ControlPlane(metrics, xdsMetrics, source, xds, xdsPort, debug.port, () => debug.close());
+    const api = await startApiServer({
+      host: opts.apiHost ?? opts.debugHost ?? '0.0.0.0',
+      port: opts.apiPort ?? 20001,
+      cluster: () => plane?.localCluster,
+      plane: { source },
+    });
+    plane = new ControlPlane(metrics, xdsMetrics, source, xds, xdsPort, debug.port, () => debug.close(), api.port, () => api.close());
     plane.wire(log);
-    log(`control plane: config ${opts.configDir}, xDS :${xdsPort}, debug :${debug.port}`);
+    log(`control plane: config ${opts.configDir}, xDS :${xdsPort}, debug :${debug.port}, api :${api.port}`);
     return plane;
   }
 
@@ -105,6 +120,7 @@ export class ControlPlane {
     this.source.close();
     await this.xds.close();
     await this.closeDebug();
+    await this.closeApi();
   }
 
   private wire(log: (msg: string) => void): void {

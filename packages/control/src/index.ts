@@ -10,3 +10,7 @@ export type * from './translate/types.js';
 // Model (parse, validate, load, analyze; objects and their types)
 export * from './model/index.js';
 // Sidecar injection, local mode, the UI/CLI API
+export * from './inject/index.js';
+export * from './local/index.js';
+export { startApiServer, type ApiServer, type ApiServerOptions } from './api/server.js';
+export { localPodJson, configPodJson, podList, type PodJson, type PodListJson, type ContainerStatusJson, type ContainerStateJson } from './api/pods.js';

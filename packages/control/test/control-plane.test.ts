@@ -69,7 +69,7 @@ describe('ControlPlane', () => {
     dir = await mkdtemp(join(tmpdir(), 'trellis-cp-'));
     await writeFile(join(dir, 'reviews.yaml'), SERVICE);
     await writeFile(join(dir, 'reviews-vs.yaml'), vs(80, 20));
-    plane = await ControlPlane.start({ configDir: dir, xdsHost: '127.0.0.1', xdsPort: 0, debugHost: '127.0.0.1', debugPort: 0 });
+    plane = await ControlPlane.start({ configDir: dir, xdsHost: '127.0.0.1', xdsPort: 0, debugHost: '127.0.0.1', debugPort: 0, apiHost: '127.0.0.1', apiPort: 0 });
   });
 
   afterEach(async () => {

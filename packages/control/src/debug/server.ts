@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import type { Registry } from 'prom-client';
+import { errorMessage, json, startReplyServer, type Reply, type ReplyServer } from '../http/reply-server.js';
 import type { XdsServer } from '../xds/server.js';
 
 export interface DebugServerOptions {
@@ -13,23 +13,9 @@ export interface DebugServerOptions {
   configStatus: () => unknown;
 }
 
-export interface DebugServer {
-  port: number;
-  close(): Promise<void>;
-}
+export type DebugServer = ReplyServer;
 
 type Handler = () => Promise<Reply> | Reply;
-interface Reply {
-  status: number;
-  contentType: string;
-  body: string;
-}
-
-const json = (status: number, value: unknown): Reply => ({
-  status,
-  contentType: 'application/json',
-  body: `${JSON.stringify(value, null, 2)}\n`,
-});
 
 /**
  * The control plane's monitoring port (istiod's 15014): Prometheus metrics, per-proxy xDS sync status
@@ -47,37 +33,12 @@ export async function startDebugServer(opts: DebugServerOptions): Promise<DebugS
     '/ready': () => ({ status: 200, contentType: 'text/plain', body: 'ready\n' }),
   };
 
-  const server = createServer((req, res) => {
-    void handle(routes, req, res);
+  return startReplyServer({
+    host: opts.host,
+    port: opts.port,
+    route: (req) => route(routes, req),
+    onError: (err) => json(500, { error: errorMessage(err) }),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        // Scrapers keep connections alive; drop them so close() doesn't wait for their idle timeout.
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-async function handle(routes: Record<string, Handler>, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let reply: Reply;
-  try {
-    reply = await route(routes, req);
-  } catch (err) {
-    reply = json(500, { error: err instanceof Error ? err.message : String(err) });
-  }
-  if (res.destroyed) return;
-  res.writeHead(reply.status, { 'content-type': reply.contentType, 'cache-control': 'no-store' });
-  res.end(req.method === 'HEAD' ? undefined : reply.body);
 }
 
 function route(routes: Record<string, Handler>, req: IncomingMessage): Promise<Reply> | Reply {

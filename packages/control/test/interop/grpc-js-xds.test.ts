@@ -67,7 +67,7 @@ describe('proxyless gRPC (@grpc/grpc-js-xds) through the Trellis control plane',
     await writeFile(join(dir, 'greeter.yaml'), service(v1.port, v2.port));
     await writeFile(join(dir, 'greeter-vs.yaml'), virtualService(80, 20));
     plane = await ControlPlane.start({
-      configDir: dir, xdsHost: '127.0.0.1', xdsPort: 0, debugHost: '127.0.0.1', debugPort: 0, debounceMs: 50,
+      configDir: dir, xdsHost: '127.0.0.1', xdsPort: 0, debugHost: '127.0.0.1', debugPort: 0, apiHost: '127.0.0.1', apiPort: 0, debounceMs: 50,
     });
     const bootstrap = {
       xds_servers: [{ server_uri: `127.0.0.1:${plane.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
