@@ -1,13 +1,19 @@
 import { control } from './commands/control.js';
 import { analyze } from './commands/analyze.js';
 import { proxyStatus } from './commands/proxy-status.js';
+import { proxy } from './commands/proxy.js';
+import { up } from './commands/up.js';
+import { get } from './commands/get.js';
 
 type Command = (args: string[], out: NodeJS.WritableStream) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   control: { run: control, help: 'run the control plane on a folder of YAML (xDS :15010, debug :15014)' },
   analyze: { run: analyze, help: 'validate YAML files or folders; exit 1 when there are errors' },
+  proxy: { run: proxy, help: 'run the sidecar (identity from flags or TRELLIS_* env; config from the control plane)' },
   'proxy-status': { run: proxyStatus, help: "show each proxy's xDS sync state (SYNCED / STALE / NOT SENT)" },
+  up: { run: up, help: 'run a folder of YAML locally: control plane, pods as processes, sidecars (Ctrl-C stops)' },
+  get: { run: get, help: 'list pods (trellis get pods [-n NS | -A] [-o wide|json]) from the API (:20001)' },
 };
 
 function usage(): string {

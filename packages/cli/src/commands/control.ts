@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ControlPlane, formatIssue } from '@trellis/control';
 
-const USAGE = `usage: trellis control --config DIR [--xds-port 15010] [--debug-port 15014] [--host 0.0.0.0]`;
+const USAGE = `usage: trellis control --config DIR [--xds-port 15010] [--debug-port 15014] [--api-port 20001] [--host 0.0.0.0]`;
 
 /** `trellis control`: runs the control plane on a folder until SIGINT/SIGTERM. */
 export async function control(args: string[], out: NodeJS.WritableStream): Promise<number> {
@@ -11,6 +11,7 @@ export async function control(args: string[], out: NodeJS.WritableStream): Promi
       config: { type: 'string', short: 'c' },
       'xds-port': { type: 'string', default: process.env.TRELLIS_XDS_PORT ?? '15010' },
       'debug-port': { type: 'string', default: process.env.TRELLIS_DEBUG_PORT ?? '15014' },
+      'api-port': { type: 'string', default: process.env.TRELLIS_API_PORT ?? '20001' },
       host: { type: 'string', default: process.env.TRELLIS_HOST ?? '0.0.0.0' },
     },
   });
@@ -26,6 +27,8 @@ export async function control(args: string[], out: NodeJS.WritableStream): Promi
     xdsPort: Number(values['xds-port']),
     debugHost: values.host,
     debugPort: Number(values['debug-port']),
+    apiHost: values.host,
+    apiPort: Number(values['api-port']),
     log,
   });
   const { errors, warnings, objects } = plane.configStatus();
