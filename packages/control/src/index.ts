@@ -5,8 +5,9 @@ export { WorkloadStore } from './registry/workload-store.js';
 export * from './xds/index.js';
 export { startDebugServer } from './debug/server.js';
 export type * from './registry/types.js';
-export type { ProxyIdentity } from './registry/proxy-identity.js';
+export { parseNode, type ProxyIdentity } from './registry/proxy-identity.js';
 export type * from './translate/types.js';
+export { generateResources } from './translate/index.js';
 // Model (parse, validate, load, analyze; objects and their types)
 export * from './model/index.js';
 // Sidecar injection, local mode, the UI/CLI API
