@@ -93,7 +93,7 @@ export function outboundRouteConfiguration(input: TranslateInput): NamedResource
 
 /**
  * The sidecar's inbound routes: the calling sidecar names the app port in a header (taken from endpoint
- * metadata); without it, the first app port.
+ * metadata); without it, the first app port. The header is the mesh's business, so the app never sees it.
  */
 export function inboundRouteConfiguration(input: TranslateInput): NamedResource {
   const ports = inboundPorts(input);
@@ -104,7 +104,9 @@ export function inboundRouteConfiguration(input: TranslateInput): NamedResource 
     route: to(port),
   }));
   if (ports.length > 0) routes.push({ name: 'default', match: { prefix: '/' }, route: to(ports[0]!) });
-  return routeConfiguration(VIRTUAL_INBOUND, [{ name: 'inbound|http|*', domains: ['*'], routes }]);
+  return routeConfiguration(VIRTUAL_INBOUND, [
+    { name: 'inbound|http|*', domains: ['*'], routes, request_headers_to_remove: [INBOUND_PORT_HEADER] },
+  ]);
 }
 
 /**

@@ -351,6 +351,7 @@ describe('virtualInbound', () => {
       ['9080', 'inbound|9080||'], ['9901', 'inbound|9901||'], [undefined, 'inbound|9080||'],
     ]);
     expect(vh.routes[0].match.headers[0].name).toBe('x-trellis-inbound-port');
+    expect(vh.request_headers_to_remove).toEqual(['x-trellis-inbound-port']);
   });
 
   test('app ports also come from the services selecting the proxy', () => {

@@ -11,18 +11,18 @@ import { Pool } from 'undici';
 
 const BIN = fileURLToPath(new URL('../../../../bin/trellis.js', import.meta.url));
 
-/** An app answering `{version, path}`; `/slow?ms=N` answers after N ms. */
-export async function startApp(version: string, host = '127.0.0.1'): Promise<{ port: number; server: Server }> {
+/** An app answering `{version, path, headers}`; `/slow?ms=N` answers after N ms. */
+export async function startApp(version: string, host = '127.0.0.1', port = 0): Promise<{ port: number; server: Server }> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://app');
     const reply = () => {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ version, path: url.pathname }));
+      res.end(JSON.stringify({ version, path: url.pathname, headers: req.headers }));
     };
     if (url.pathname === '/slow') setTimeout(reply, Number(url.searchParams.get('ms') ?? 500));
     else reply();
   });
-  await new Promise<void>((r) => server.listen(0, host, r));
+  await new Promise<void>((r) => server.listen(port, host, r));
   return { port: (server.address() as AddressInfo).port, server };
 }
 

@@ -94,6 +94,35 @@ describe('a sidecar driven by the control plane', () => {
     expect((await sidecar.call('nope.default:8080')).status).toBe(404);
   });
 
+  test('through two sidecars (client outbound -> server inbound -> app): the app sees forwarding headers, not the mesh header', async () => {
+    const app = await startApp('echo', '127.0.120.3', 18080);
+    apps.push(app.server);
+    await config.write('echo.yaml', `
+apiVersion: v1
+kind: Service
+metadata: { name: echo, namespace: default }
+spec: { selector: { app: echo }, ports: [{ name: http, port: 8080, targetPort: 18080 }] }
+`);
+    const server = await startSidecar('127.0.120.3', `127.0.0.1:${plane.xdsPort}`, {
+      TRELLIS_POD_NAME: 'echo-0', TRELLIS_LABELS: 'app=echo', TRELLIS_APP_PORTS: 'http:18080',
+    });
+    try {
+      const res = await eventually('echo reachable through both sidecars', async () => {
+        const r = await sidecar.call('echo:8080', '/hi', { 'x-request-id': 'abc-123' });
+        return r.status === 200 && (JSON.parse(r.body) as { version: string; headers: Record<string, string> });
+      });
+      expect(res.version).toBe('echo');
+      expect(res.headers['x-request-id']).toBe('abc-123');
+      expect(res.headers['x-forwarded-proto']).toBe('http');
+      expect(res.headers['x-forwarded-for']).toBeDefined();
+      expect(res.headers['x-trellis-inbound-port']).toBeUndefined();
+      const clusters = await sidecar.adminText('/clusters');
+      expect(clusters).toMatch(/^outbound\|8080\|\|echo\.default\.svc\.cluster\.local::127\.0\.120\.3:15006::/m);
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('a VirtualService edit applies within 1 s and in-flight requests finish', async () => {
     const inFlight = Array.from({ length: 20 }, () => sidecar.call(HOST, '/slow?ms=600'));
     await new Promise((r) => setTimeout(r, 100));
