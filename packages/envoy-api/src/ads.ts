@@ -1,9 +1,9 @@
-import * as protoLoader from '@grpc/proto-loader';
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { PROTO_INCLUDE_DIRS } from './protos.js';
+import type protobuf from 'protobufjs';
+import { envoyRoot } from './protos.js';
 import type { AnyMessage } from './codec.js';
 
-/** envoy.service.discovery.v3.DiscoveryRequest as @grpc/proto-loader hands it over (keepCase). */
+/** envoy.service.discovery.v3.DiscoveryRequest as the ADS service hands it over (keepCase, defaults filled). */
 export interface DiscoveryRequest {
   version_info: string;
   node?: Node | null;
@@ -48,26 +48,45 @@ export interface StructValue {
   listValue?: { values: StructValue[] };
 }
 
+/** Message <-> object conversion as @grpc/proto-loader does it, so handlers see the same shapes. */
+const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: String, defaults: true, oneofs: true };
+
+function codec(type: protobuf.Type) {
+  return {
+    serialize: (obj: object) => Buffer.from(type.encode(type.fromObject(obj)).finish()),
+    deserialize: (bytes: Buffer) => type.toObject(type.decode(bytes), TO_OBJECT),
+  };
+}
+
 let cached: ServiceDefinition | undefined;
-/** The gRPC service definition of AggregatedDiscoveryService, loaded from Envoy's ads.proto. */
+/**
+ * The gRPC service definition of AggregatedDiscoveryService (state of the world), built on the one protobufjs
+ * root that holds Envoy's protos: loading ads.proto a second time through proto-loader would double the
+ * largest part of a sidecar's memory.
+ */
 export function adsServiceDefinition(): ServiceDefinition {
   if (!cached) {
-    const pkg = protoLoader.loadSync('envoy/service/discovery/v3/ads.proto', {
-      keepCase: true,
-      longs: String,
-      enums: String,
-      defaults: true,
-      oneofs: true,
-      includeDirs: PROTO_INCLUDE_DIRS,
-    });
-    cached = pkg['envoy.service.discovery.v3.AggregatedDiscoveryService'] as ServiceDefinition;
+    const request = codec(envoyRoot().lookupType('envoy.service.discovery.v3.DiscoveryRequest'));
+    const response = codec(envoyRoot().lookupType('envoy.service.discovery.v3.DiscoveryResponse'));
+    cached = {
+      StreamAggregatedResources: {
+        path: ADS_METHOD,
+        requestStream: true,
+        responseStream: true,
+        originalName: 'streamAggregatedResources',
+        requestSerialize: request.serialize,
+        requestDeserialize: request.deserialize,
+        responseSerialize: response.serialize,
+        responseDeserialize: response.deserialize,
+      },
+    } as ServiceDefinition;
   }
   return cached;
 }
 
 export const ADS_METHOD = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
 
-/** Converts a google.protobuf.Struct (as proto-loader decodes it) to plain JSON. */
+/** Converts a google.protobuf.Struct (as the ADS service decodes it) to plain JSON. */
 export function structToJson(struct: Struct | null | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(struct?.fields ?? {})) out[k] = structValueToJson(v);
@@ -75,7 +94,7 @@ export function structToJson(struct: Struct | null | undefined): Record<string, 
 }
 
 function structValueToJson(v: StructValue): unknown {
-  // proto-loader (oneofs: true) names the set member in `kind`; protobufjs' toObject leaves it out.
+  // With oneofs: true the set member is named in `kind`; a bare toObject leaves it out.
   const kind = v.kind ?? (['structValue', 'listValue', 'stringValue', 'numberValue', 'boolValue'] as const).find((k) => v[k] != null);
   switch (kind) {
     case 'structValue':
@@ -93,7 +112,7 @@ function structValueToJson(v: StructValue): unknown {
   }
 }
 
-/** Converts plain JSON to a google.protobuf.Struct for proto-loader (used by clients sending node metadata). */
+/** Converts plain JSON to a google.protobuf.Struct (clients sending node metadata; endpoint metadata). */
 export function jsonToStruct(obj: Record<string, unknown>): Struct {
   const fields: Record<string, StructValue> = {};
   for (const [k, v] of Object.entries(obj)) fields[k] = jsonToStructValue(v);

@@ -44,7 +44,17 @@ function resolveImport(_origin: string, target: string): string {
   return target;
 }
 
+/**
+ * Envoy's protos import google/protobuf/descriptor.proto (for their annotations); protobufjs ships it as JSON
+ * but registers only the other well-known types by itself.
+ */
+function registerDescriptorProto(): void {
+  const descriptor = createRequire(import.meta.url)('protobufjs/google/protobuf/descriptor.json');
+  protobuf.common('descriptor', descriptor.nested.google.nested.protobuf.nested);
+}
+
 function loadRoot(): protobuf.Root {
+  registerDescriptorProto();
   const root = new protobuf.Root();
   root.resolvePath = resolveImport;
   // keepCase: field names stay as Envoy writes them (snake_case), so objects read like Envoy's JSON.
