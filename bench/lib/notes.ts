@@ -1,0 +1,40 @@
+/** Notes on how far a run's figures can be trusted: the generator's own lateness, other load on the machine. */
+import type { Row } from './measure.js';
+
+/** Whether the open-loop client itself kept to its schedule (its lateness is inside the latencies it reports). */
+export function generatorLag(rows: Row[], high: number, low: number): string[] {
+  const runs = rows.flatMap((r) =>
+    [
+      { m: r.low, rate: low },
+      { m: r.high, rate: high },
+    ].flatMap(({ m, rate }) => (m ? [{ r, rate, lag: m.result.sendLagP99Us }] : [])),
+  );
+  if (runs.length === 0) return [];
+  const late = runs.filter((x) => x.lag > 1000);
+  const worst = runs.reduce((a, b) => (b.lag > a.lag ? b : a));
+  const where = `worst ${Math.round(worst.lag)} µs: ${worst.r.target} ${worst.r.payload} @ ${worst.rate}/s`;
+  return [
+    late.length === 0
+      ? `the load generator sent on schedule: p99 send lag under 1 ms in every fixed-rate run (${where}).`
+      : `the load generator's p99 send lag exceeded 1 ms in ${late.length} of ${runs.length} fixed-rate runs (${where}); those latencies include it.`,
+  ];
+}
+
+/** How much CPU processes outside the bench took during the measured windows (they should be idle). */
+export function interference(rows: Row[], high: number, low: number): string[] {
+  const windows = rows.flatMap((r) =>
+    [
+      { m: r.saturation, phase: 'saturation' },
+      { m: r.low, phase: `@ ${low}/s` },
+      { m: r.high, phase: `@ ${high}/s` },
+    ].flatMap(({ m, phase }) => (m ? [{ what: `${r.target} ${r.payload} ${phase}`, share: m.otherCpuS / m.wallS, m }] : [])),
+  );
+  if (windows.length === 0) return [];
+  const mean = windows.reduce((sum, w) => sum + w.m.otherCpuS, 0) / windows.reduce((sum, w) => sum + w.m.wallS, 0);
+  const pct = (x: number) => `${Math.round(100 * x)}%`;
+  const disturbed = windows.filter((w) => w.share > 0.25);
+  const text = `other processes on the machine used ${pct(mean)} of a core on average during the measured windows`;
+  if (disturbed.length === 0) return [`${text}, at most ${pct(Math.max(...windows.map((w) => w.share)))} in any one.`];
+  const list = disturbed.map((w) => `${w.what} (${pct(w.share)})`).join(', ');
+  return [`${text}; more than 25% of a core during: ${list}. Treat those figures as noisy.`];
+}

@@ -1,0 +1,61 @@
+/** Command-line options: `--quick` (smoke run), `--only NAME[,NAME]`, `--high-rate N`. */
+import { parseArgs } from 'node:util';
+import { TARGET_NAMES, type TargetName } from './targets.js';
+
+export interface BenchOptions {
+  quick: boolean;
+  targets: TargetName[];
+  /** Fixed: the brief's reference rate. */
+  lowRate: number;
+  /** The higher fixed rate; undefined = 5000, lowered to what every target sustains. */
+  highRate: number | undefined;
+  connections: number;
+  saturateWarmupS: number;
+  saturateS: number;
+  fixedWarmupS: number;
+  lowRateS: number;
+  highRateS: number;
+  timeoutMs: number;
+  /** The command line as typed, for RESULTS.md. */
+  argv: string[];
+}
+
+export const USAGE = `usage: npm run bench -- [--quick] [--only ${TARGET_NAMES.join('|')}[,...]] [--high-rate N]`;
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string', multiple: true },
+      'high-rate': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) throw new UsageError(USAGE);
+  const only = (values.only ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  for (const name of only) {
+    if (!(TARGET_NAMES as readonly string[]).includes(name)) throw new UsageError(`unknown target ${name}\n${USAGE}`);
+  }
+  const highRate = values['high-rate'] === undefined ? undefined : Number(values['high-rate']);
+  if (highRate !== undefined && !(Number.isInteger(highRate) && highRate > 0)) {
+    throw new UsageError(`--high-rate must be a positive integer\n${USAGE}`);
+  }
+  const quick = values.quick;
+  return {
+    quick,
+    targets: only.length ? TARGET_NAMES.filter((n) => only.includes(n)) : [...TARGET_NAMES],
+    lowRate: 1000,
+    highRate,
+    connections: 50,
+    saturateWarmupS: quick ? 0.5 : 2,
+    saturateS: quick ? 1.5 : 8,
+    fixedWarmupS: quick ? 0.3 : 1,
+    lowRateS: quick ? 1 : 10,
+    highRateS: quick ? 1 : 6,
+    timeoutMs: 2000,
+    argv,
+  };
+}
+
+export class UsageError extends Error {}

@@ -1,0 +1,220 @@
+/** The results as markdown: one row per target and payload, the ratios the project's bars are about, the facts. */
+import type { MachineFacts } from './machine.js';
+import type { Row } from './measure.js';
+import type { BenchOptions } from './options.js';
+import { PAYLOADS } from './payloads.js';
+import { TARGET_TITLES, type TargetName, type Unavailable } from './targets.js';
+import type { CpuPlan } from './topology.js';
+
+export interface BenchReport {
+  rows: Row[];
+  unavailable: Unavailable[];
+  rss: Partial<Record<TargetName, { role: string; mb: number }[]>>;
+  highRate: { rate: number; note: string };
+  cpus: CpuPlan;
+  facts: MachineFacts;
+  options: BenchOptions;
+  command: string;
+  elapsedS: number;
+  notes: string[];
+}
+
+const int = (n: number) => String(Math.round(n));
+const dash = '—';
+
+export function renderReport(r: BenchReport): string {
+  return [
+    `# Trellis proxy benchmark`,
+    '',
+    `Command: \`${r.command}\` (${r.options.quick ? 'quick smoke run' : 'full run'}, ${Math.round(r.elapsedS)} s)`,
+    '',
+    resultsTable(r),
+    '',
+    ratiosTable(r),
+    '',
+    barsSection(r),
+    '',
+    methodSection(r),
+    '',
+    machineSection(r),
+    '',
+  ].join('\n');
+}
+
+function resultsTable(r: BenchReport): string {
+  const H = r.highRate.rate;
+  const head = [
+    'target',
+    'payload',
+    'req/s at saturation',
+    'proxy CPU busy',
+    'load-side CPU busy',
+    'proxy CPU s / 1000 req',
+    'p50 / p90 / p99 µs @ 1000/s',
+    `p50 / p90 / p99 µs @ ${H}/s`,
+    'errors (sat / 1000 / ' + H + ')',
+    'timeouts (sat / 1000 / ' + H + ')',
+    'peak RSS MB',
+  ];
+  const lines = [row(head), row(head.map(() => '---'))];
+  for (const x of r.rows) {
+    const s = x.saturation;
+    const proxied = x.target !== 'direct';
+    lines.push(
+      row([
+        TARGET_TITLES[x.target],
+        x.payload,
+        s ? int(s.result.rps) : dash,
+        s && proxied ? `${int((100 * s.proxyCpuS) / s.wallS)}%` : dash,
+        s ? `${int((100 * s.loadCpuS) / s.wallS)}%` : dash,
+        s && proxied && s.result.ok > 0 ? ((1000 * s.proxyCpuS) / s.result.ok).toFixed(3) : dash,
+        latency(x.low?.result),
+        latency(x.high?.result),
+        [s ? s.result.errors - s.result.timeouts + s.result.non2xx + s.result.mismatches : undefined, fixedErrors(x.low?.result), fixedErrors(x.high?.result)].map(opt).join(' / '),
+        [s?.result.timeouts, x.low?.result.timeouts, x.high?.result.timeouts].map(opt).join(' / '),
+        rssCell(r.rss[x.target]),
+      ]),
+    );
+  }
+  for (const u of r.unavailable) {
+    lines.push(row([TARGET_TITLES[u.name], 'all', `not measured: ${u.reason.split('\n')[0]}`, '', '', '', '', '', '', '', '']));
+  }
+  return [`## Results`, '', ...lines].join('\n');
+}
+
+function ratiosTable(r: BenchReport): string {
+  const head = [
+    'payload',
+    'Trellis 1-hop ÷ nginx (req/s)',
+    'Trellis 1-hop ÷ http-proxy (req/s)',
+    'CPU per request: Trellis 1-hop ÷ nginx',
+    'CPU per request: Trellis 1-hop ÷ http-proxy',
+    '2-sidecar p99 − direct p99 @ 1000/s',
+  ];
+  const lines = [row(head), row(head.map(() => '---'))];
+  for (const p of PAYLOADS) {
+    const get = (t: TargetName) => r.rows.find((x) => x.target === t && x.payload === p.name);
+    const [sc, ng, hp, mesh, direct] = (['sidecar', 'nginx', 'http-proxy', 'mesh', 'direct'] as const).map(get);
+    lines.push(
+      row([
+        p.name,
+        ratio(sc?.saturation?.result.rps, ng?.saturation?.result.rps, 2),
+        ratio(sc?.saturation?.result.rps, hp?.saturation?.result.rps, 2),
+        ratio(cpuPerReq(sc), cpuPerReq(ng), 1),
+        ratio(cpuPerReq(sc), cpuPerReq(hp), 2),
+        mesh?.low && direct?.low ? `${int(mesh.low.result.p99Us - direct.low.result.p99Us)} µs` : dash,
+      ]),
+    );
+  }
+  return [`## Ratios`, '', ...lines].join('\n');
+}
+
+function barsSection(r: BenchReport): string {
+  const perPayload = (t: TargetName) => PAYLOADS.map((p) => r.rows.find((x) => x.target === t && x.payload === p.name));
+  const sc = perPayload('sidecar');
+  const ng = perPayload('nginx');
+  const hp = perPayload('http-proxy');
+  const mesh = perPayload('mesh');
+  const direct = perPayload('direct');
+  const sidecarRss = [...(r.rss.sidecar ?? []), ...(r.rss.mesh ?? [])].map((p) => p.mb);
+
+  const check = (what: string, values: (number | undefined)[], ok: (v: number) => boolean, fmt: (v: number) => string) => {
+    const known = values.flatMap((v, i) => (v !== undefined && Number.isFinite(v) ? [{ v, p: PAYLOADS[i]!.name }] : []));
+    if (known.length === 0) return `- ${what}: not measured`;
+    const failing = known.filter((x) => !ok(x.v));
+    const detail = known.map((x) => `${x.p} ${fmt(x.v)}`).join(', ');
+    return `- ${what}: **${failing.length === 0 ? 'met' : 'not met'}** (${detail})`;
+  };
+  const sat = (x: Row | undefined) => x?.saturation?.result.rps;
+  return [
+    `## The project's bars`,
+    '',
+    check('one sidecar hop ≥ 0.4× nginx throughput', sc.map((x, i) => div(sat(x), sat(ng[i]))), (v) => v >= 0.4, (v) => `${v.toFixed(2)}×`),
+    ...nginxCaveat(sc, ng),
+    check('one sidecar hop ≥ 2× http-proxy throughput', sc.map((x, i) => div(sat(x), sat(hp[i]))), (v) => v >= 2, (v) => `${v.toFixed(2)}×`),
+    check(
+      'two-sidecar path adds ≤ 1 ms p99 over direct at 1000 req/s',
+      mesh.map((x, i) => (x?.low && direct[i]?.low ? (x.low.result.p99Us - direct[i]!.low!.result.p99Us) / 1000 : undefined)),
+      (v) => v <= 1,
+      (v) => `${v.toFixed(2)} ms`,
+    ),
+    sidecarRss.length
+      ? `- sidecar peak RSS ≤ 80 MB: **${Math.max(...sidecarRss) <= 80 ? 'met' : 'not met'}** (largest sidecar VmHWM ${Math.max(...sidecarRss).toFixed(1)} MB over the whole run)`
+      : `- sidecar peak RSS ≤ 80 MB: not measured`,
+  ].join('\n');
+}
+
+/**
+ * When nginx isn't CPU-bound, its throughput is the load side's limit, not its own, and the ratio flatters
+ * whoever it's compared with: say so, with the ratio per CPU-second of proxy.
+ */
+function nginxCaveat(sc: (Row | undefined)[], ng: (Row | undefined)[]): string[] {
+  const busy = ng.flatMap((x) => (x?.saturation ? [x.saturation.proxyCpuS / x.saturation.wallS] : []));
+  if (busy.length === 0 || Math.max(...busy) >= 0.9) return [];
+  const perCpu = sc.map((x, i) => div(cpuPerReq(ng[i]), cpuPerReq(x)));
+  const detail = perCpu.flatMap((v, i) => (v === undefined ? [] : [`${PAYLOADS[i]!.name} ${v.toFixed(2)}×`])).join(', ');
+  return [
+    `  - caveat: nginx was not the bottleneck (its worker at most ${Math.round(100 * Math.max(...busy))}% busy; the load generator's core was full), so this ratio flatters Trellis. Requests per CPU-second of proxy, Trellis ÷ nginx: ${detail}.`,
+  ];
+}
+
+function methodSection(r: BenchReport): string {
+  const o = r.options;
+  const pin = r.cpus.pinned
+    ? `pinned with taskset. Saturation: load generator (autocannon) and upstream app on CPU ${r.cpus.load}, the proxy processes under test on CPU ${r.cpus.proxy}. Fixed rate: the open-loop client alone on CPU ${r.cpus.load} (it spins between sends), the upstream moved to CPU ${r.cpus.proxy} with the proxies. The control plane (idle while measuring) stays on CPU ${r.cpus.load}`
+    : 'not pinned (taskset unavailable or fewer than 2 CPUs): the scheduler placed every process, and the spinning open-loop client competes with the proxies for CPU';
+  return [
+    `## How it was measured`,
+    '',
+    `- Upstream: one node:http process answering fixed bodies (small: 3 bytes; 1k-response: 1024 bytes; 1k-post: 1024-byte request body, checked, 3-byte answer). Every client checks status and body.`,
+    `- Saturation: autocannon, ${o.connections} connections, pipelining 1, ${o.saturateS} s measured after ${o.saturateWarmupS} s warm-up; req/s counts only 2xx answers with the expected body.`,
+    `- Latency: open-loop client at a fixed rate (high-resolution monotonic clock, spinning within 2 ms of each send; undici Pool of at most ${o.connections} keep-alive connections, queueing beyond; warmed up for a few seconds against the bare upstream first), ${o.lowRateS} s at 1000 req/s and ${o.highRateS} s at ${r.highRate.rate} req/s (${r.highRate.note}), each after ${o.fixedWarmupS} s warm-up; latency runs from each request's scheduled send time (no coordinated omission); a request unanswered after ${o.timeoutMs} ms is a timeout.`,
+    `- Proxy CPU: utime+stime from /proc/PID/stat of every proxy process on the path (both sidecars for the 2-sidecar path; nginx master + worker), over the measured window; "busy" is CPU seconds ÷ wall seconds at saturation (100% = one core); "load-side" is the load generator plus the upstream app, which share the other core: near 100% there means that core, not the proxy, set the saturation figure. Peak RSS: VmHWM from /proc/PID/status at the end of the run, per process.`,
+    `- CPUs: ${pin}.`,
+    `- Trellis: \`trellis control\` on a folder with Services \`plain\` (backed by a WorkloadEntry for the app: no server sidecar) and \`meshed\` (backed by the app's own sidecar, registered over xDS); the client sends to its sidecar's outbound listener (15001) with Host \`plain...\` (1 hop) or \`meshed...\` (2 hops: -> server sidecar 15006 -> app).`,
+    `- nginx: worker_processes 1, upstream keepalive 64, proxy_http_version 1.1, Connection "", access_log off, keepalive_requests 1000000 (Node's servers and agents never recycle connections either).`,
+    ...r.notes.map((n) => `- Note: ${n}`),
+  ].join('\n');
+}
+
+function machineSection(r: BenchReport): string {
+  const f = r.facts;
+  return [
+    `## Machine`,
+    '',
+    `- nproc: ${f.nproc}; CPU: ${f.cpuModel}; memory: ${f.memoryGiB.toFixed(1)} GiB; kernel ${f.kernel}`,
+    `- node ${f.node}; nginx ${f.nginx}`,
+    `- load average when the run started: ${f.loadAverage.map((l) => l.toFixed(2)).join(', ')}`,
+  ].join('\n');
+}
+
+const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+const opt = (n: number | undefined) => (n === undefined ? dash : String(n));
+
+function latency(x: { p50Us: number; p90Us: number; p99Us: number; ok: number } | undefined): string {
+  if (!x || x.ok === 0) return dash;
+  return `${int(x.p50Us)} / ${int(x.p90Us)} / ${int(x.p99Us)}`;
+}
+
+function fixedErrors(x: { errors: number; bad: number } | undefined): number | undefined {
+  return x ? x.errors + x.bad : undefined;
+}
+
+function rssCell(list: { role: string; mb: number }[] | undefined): string {
+  if (!list || list.length === 0) return dash;
+  return list.map((p) => (list.length > 1 ? `${p.role} ${p.mb.toFixed(1)}` : p.mb.toFixed(1))).join(' + ');
+}
+
+function cpuPerReq(x: Row | undefined): number | undefined {
+  const s = x?.saturation;
+  return s && s.result.ok > 0 ? s.proxyCpuS / s.result.ok : undefined;
+}
+
+function div(a: number | undefined, b: number | undefined): number | undefined {
+  return a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
+}
+
+function ratio(a: number | undefined, b: number | undefined, digits: number): string {
+  const v = div(a, b);
+  return v === undefined ? dash : `${v.toFixed(digits)}×`;
+}

@@ -1,0 +1,31 @@
+/** A thing under test: where the client sends requests and which processes do the proxying. */
+import type { Endpoint } from './jobs.js';
+
+export const TARGET_NAMES = ['direct', 'sidecar', 'mesh', 'http-proxy', 'nginx'] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
+
+export const TARGET_TITLES: Record<TargetName, string> = {
+  direct: 'direct (no proxy)',
+  sidecar: 'Trellis, 1 sidecar (client outbound)',
+  mesh: 'Trellis, 2 sidecars (outbound -> inbound)',
+  'http-proxy': 'http-proxy (keep-alive agent)',
+  nginx: 'nginx (1 worker, upstream keepalive)',
+};
+
+export interface ProxyProcess {
+  role: string;
+  pid: number;
+}
+
+export interface Target {
+  name: TargetName;
+  endpoint: Endpoint;
+  /** The proxy processes on the request path (none for direct): their CPU and memory are what's measured. */
+  proxies: ProxyProcess[];
+}
+
+/** A target that couldn't be started, and why: reported as a row with a note instead of figures. */
+export interface Unavailable {
+  name: TargetName;
+  reason: string;
+}

@@ -1,0 +1,29 @@
+/**
+ * Where everything listens: one loopback address per "pod", so Trellis' default sidecar ports (15001, 15006,
+ * ...) never collide. 127.0.200.x stays clear of local mode's allocator, which starts at 127.0.1.2.
+ */
+import { fileURLToPath } from 'node:url';
+
+export const APP = { host: '127.0.200.10', port: 8080 };
+export const CONTROL_PLANE = { host: '127.0.200.2', xdsPort: 15010, debugPort: 15014 };
+/** The client pod's sidecar (its outbound listener is what the client talks to). */
+export const CLIENT_POD_IP = '127.0.200.1';
+/** The server pod's sidecar shares the app's address, as in a real pod. */
+export const SERVER_POD_IP = APP.host;
+export const HTTP_PROXY = { host: '127.0.200.20', port: 8080 };
+export const NGINX = { host: '127.0.200.30', port: 8080 };
+export const SIDECAR_PORTS = { outbound: 15001, inbound: 15006, health: 15021 };
+export const NAMESPACE = 'bench';
+
+/** The repository root and the compiled bench (this file lives in bench/dist/lib/). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const BENCH_DIR = fileURLToPath(new URL('../../', import.meta.url));
+export const PROCS_DIR = fileURLToPath(new URL('../procs/', import.meta.url));
+
+/** Which CPU runs what: the load generator (and the upstream) on one, the proxy under test on the other. */
+export interface CpuPlan {
+  load: number;
+  proxy: number;
+  /** Whether taskset actually pins; otherwise the scheduler places everything. */
+  pinned: boolean;
+}
