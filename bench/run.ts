@@ -7,16 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoadgenClient } from './lib/loadgen-client.js';
 import { machineFacts } from './lib/machine.js';
-import { chooseHighRate, measureFixedRate, measureSaturation, peakRss, type LoadSide, type Row } from './lib/measure.js';
+import { chooseHighRate, leastDisturbed, measureFixedRate, measureSaturation, peakRss, type LoadSide, type Row } from './lib/measure.js';
 import { answersCorrectly, canConnect, waitFor } from './lib/net.js';
 import { findNginx, prepareNginx, type NginxBinary } from './lib/nginx.js';
 import { parseOptions, UsageError, type BenchOptions } from './lib/options.js';
 import { PAYLOADS, type Payload } from './lib/payloads.js';
 import { ProcessSet, tasksetWorks, type Child } from './lib/processes.js';
 import { allowedCpus, processTree } from './lib/procfs.js';
-import { generatorLag, interference } from './lib/notes.js';
+import { generatorLag, interference, wasNoisy } from './lib/notes.js';
 import { renderReport, type BenchReport } from './lib/report.js';
-import type { Target, TargetName, Unavailable } from './lib/targets.js';
+import { TARGET_NAMES, type Target, type TargetName, type Unavailable } from './lib/targets.js';
 import { APP, BENCH_DIR, HTTP_PROXY, NGINX, PROCS_DIR, SIDECAR_PORTS, CLIENT_POD_IP, type CpuPlan } from './lib/topology.js';
 import { MESHED_HOST, PLAIN_HOST, TrellisMesh } from './lib/trellis.js';
 
@@ -40,7 +40,7 @@ async function main(): Promise<number> {
     options = parseOptions(process.argv.slice(2));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
-    return err instanceof UsageError ? 2 : 1;
+    return err instanceof UsageError ? err.exitCode : 2;
   }
   const nginx = findNginx();
   const facts = machineFacts(nginx?.version);
@@ -77,11 +77,13 @@ async function main(): Promise<number> {
     if (ctx.keepLogs) {
       failed = true;
       log('a process under test ended during the run: bench/RESULTS.md left as it was');
-    } else if (!options.quick && options.targets.length === 5) {
+    } else if (options.quick || options.targets.length < TARGET_NAMES.length) {
+      log('quick or --only run: bench/RESULTS.md left as it was');
+    } else if (wasNoisy(report.rows) && !options.write) {
+      log('other processes disturbed the run (see the notes): bench/RESULTS.md left as it was; --write forces it');
+    } else {
       writeFileSync(join(BENCH_DIR, 'RESULTS.md'), text);
       log(`wrote ${join(BENCH_DIR, 'RESULTS.md')}`);
-    } else {
-      log('quick or --only run: bench/RESULTS.md left as it was');
     }
   } catch (err) {
     failed = true;
@@ -118,7 +120,7 @@ async function bench(ctx: Context, facts: BenchReport['facts'], started: number)
 
   for (const t of targets) {
     for (const p of PAYLOADS) {
-      const m = await measureSaturation(loadgen, load, t, p, options);
+      const m = await leastDisturbed(() => measureSaturation(loadgen, load, t, p, options), RETRIES, retrying(t, p, 'saturation'));
       rowOf(t, p).saturation = m;
       const pct = (s: number) => `${((100 * s) / m.wallS).toFixed(0)}%`;
       log(`${t.name} ${p.name}: ${Math.round(m.result.rps)} req/s, CPU: proxy ${pct(m.proxyCpuS)}, load side ${pct(m.loadCpuS)}, others ${pct(m.otherCpuS)}`);
@@ -134,8 +136,10 @@ async function bench(ctx: Context, facts: BenchReport['facts'], started: number)
   for (const t of targets) {
     for (const p of PAYLOADS) {
       const row = rowOf(t, p);
-      row.low = await measureFixedRate(loadgen, load, t, p, options.lowRate, options.lowRateS, options);
-      if (highRate.rate > options.lowRate) row.high = await measureFixedRate(loadgen, load, t, p, highRate.rate, options.highRateS, options);
+      const fixed = (rate: number, durationS: number) =>
+        leastDisturbed(() => measureFixedRate(loadgen, load, t, p, rate, durationS, options), RETRIES, retrying(t, p, `@ ${rate}/s`));
+      row.low = await fixed(options.lowRate, options.lowRateS);
+      if (highRate.rate > options.lowRate) row.high = await fixed(highRate.rate, options.highRateS);
       logFixedRate(row, options.lowRate, highRate.rate);
     }
   }
@@ -159,6 +163,12 @@ async function bench(ctx: Context, facts: BenchReport['facts'], started: number)
     notes,
   };
 }
+
+/** Attempts per measured window while other processes disturb it (bounded: at most this many times the time). */
+const RETRIES = 3;
+
+const retrying = (t: Target, p: Payload, phase: string) => (share: number) =>
+  log(`${t.name} ${p.name} ${phase}: other processes used ${Math.round(100 * share)}% of a core; measuring again`);
 
 /** Starts each selected target and checks it answers every payload; one that can't is reported, not fatal. */
 async function startTargets(ctx: Context): Promise<{ targets: Target[]; unavailable: Unavailable[] }> {

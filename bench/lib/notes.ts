@@ -1,5 +1,5 @@
 /** Notes on how far a run's figures can be trusted: the generator's own lateness, other load on the machine. */
-import type { Row } from './measure.js';
+import { DISTURBED_SHARE, otherShare, type Row } from './measure.js';
 
 /** Whether the open-loop client itself kept to its schedule (its lateness is inside the latencies it reports). */
 export function generatorLag(rows: Row[], high: number, low: number): string[] {
@@ -20,6 +20,16 @@ export function generatorLag(rows: Row[], high: number, low: number): string[] {
   ];
 }
 
+/** Noisy: other processes disturbed some window, or used more than this share of a core on average. */
+const NOISY_MEAN = 0.1;
+
+/** Whether other processes took enough CPU during the measured windows to make the figures unreliable. */
+export function wasNoisy(rows: Row[]): boolean {
+  const ms = rows.flatMap((r) => [r.saturation, r.low, r.high].flatMap((m) => (m ? [m] : [])));
+  const mean = ms.reduce((sum, m) => sum + m.otherCpuS, 0) / Math.max(1e-9, ms.reduce((sum, m) => sum + m.wallS, 0));
+  return mean > NOISY_MEAN || ms.some((m) => otherShare(m) > DISTURBED_SHARE);
+}
+
 /** How much CPU processes outside the bench took during the measured windows (they should be idle). */
 export function interference(rows: Row[], high: number, low: number): string[] {
   const windows = rows.flatMap((r) =>
@@ -27,13 +37,15 @@ export function interference(rows: Row[], high: number, low: number): string[] {
       { m: r.saturation, phase: 'saturation' },
       { m: r.low, phase: `@ ${low}/s` },
       { m: r.high, phase: `@ ${high}/s` },
-    ].flatMap(({ m, phase }) => (m ? [{ what: `${r.target} ${r.payload} ${phase}`, share: m.otherCpuS / m.wallS, m }] : [])),
+    ].flatMap(({ m, phase }) => (m ? [{ what: `${r.target} ${r.payload} ${phase}`, share: otherShare(m), m }] : [])),
   );
   if (windows.length === 0) return [];
   const mean = windows.reduce((sum, w) => sum + w.m.otherCpuS, 0) / windows.reduce((sum, w) => sum + w.m.wallS, 0);
   const pct = (x: number) => `${Math.round(100 * x)}%`;
-  const disturbed = windows.filter((w) => w.share > 0.25);
-  const text = `other processes on the machine used ${pct(mean)} of a core on average during the measured windows`;
+  const disturbed = windows.filter((w) => w.share > DISTURBED_SHARE);
+  const retried = windows.filter((w) => w.m.attempts > 1).length;
+  const again = retried ? ` (${retried} window${retried > 1 ? 's' : ''} measured again because other processes disturbed the first attempt)` : '';
+  const text = `other processes on the machine used ${pct(mean)} of a core on average during the measured windows${again}`;
   if (disturbed.length === 0) return [`${text}, at most ${pct(Math.max(...windows.map((w) => w.share)))} in any one.`];
   const list = disturbed.map((w) => `${w.what} (${pct(w.share)})`).join(', ');
   return [`${text}; more than 25% of a core during: ${list}. Treat those figures as noisy.`];

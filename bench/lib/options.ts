@@ -1,4 +1,4 @@
-/** Command-line options: `--quick` (smoke run), `--only NAME[,NAME]`, `--high-rate N`. */
+/** Command-line options: `--quick` (smoke run), `--only NAME[,NAME]`, `--high-rate N`, `--write`. */
 import { parseArgs } from 'node:util';
 import { TARGET_NAMES, type TargetName } from './targets.js';
 
@@ -16,11 +16,16 @@ export interface BenchOptions {
   lowRateS: number;
   highRateS: number;
   timeoutMs: number;
+  /** Write bench/RESULTS.md even if other processes disturbed the run. */
+  write: boolean;
   /** The command line as typed, for RESULTS.md. */
   argv: string[];
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only ${TARGET_NAMES.join('|')}[,...]] [--high-rate N]`;
+export const USAGE = `usage: npm run bench -- [--quick] [--only ${TARGET_NAMES.join('|')}[,...]] [--high-rate N] [--write]
+
+A full run over all targets writes bench/RESULTS.md, unless other processes took noticeable CPU while it
+measured (then --write forces it).`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -29,10 +34,11 @@ export function parseOptions(argv: string[]): BenchOptions {
       quick: { type: 'boolean', default: false },
       only: { type: 'string', multiple: true },
       'high-rate': { type: 'string' },
+      write: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) throw new UsageError(USAGE);
+  if (values.help) throw new UsageError(USAGE, 0);
   const only = (values.only ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   for (const name of only) {
     if (!(TARGET_NAMES as readonly string[]).includes(name)) throw new UsageError(`unknown target ${name}\n${USAGE}`);
@@ -54,8 +60,16 @@ export function parseOptions(argv: string[]): BenchOptions {
     lowRateS: quick ? 1 : 10,
     highRateS: quick ? 1 : 6,
     timeoutMs: 2000,
+    write: values.write,
     argv,
   };
 }
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
