@@ -167,7 +167,8 @@ function compileRoute(where: Where, v: unknown, field: string, outer: OuterLevel
   };
 }
 
-const CLUSTER_SPECIFIERS = [
+/** RouteAction's cluster_specifier oneof: how a forwarding route names its cluster. */
+export const CLUSTER_SPECIFIERS = [
   'cluster',
   'cluster_header',
   'weighted_clusters',

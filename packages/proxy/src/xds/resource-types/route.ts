@@ -1,15 +1,9 @@
 import type { EnvoyJson } from '@trellis/envoy-api';
+import { CLUSTER_SPECIFIERS } from '../../config/compile-route.js';
 import { list, obj, str, XdsResourceType, type Problem } from './resource-type.js';
 
 const ACTIONS = ['route', 'redirect', 'direct_response', 'filter_action', 'non_forwarding_action'];
 const PATH_SPECIFIERS = ['prefix', 'path', 'safe_regex', 'connect_matcher', 'path_separated_prefix', 'path_match_policy'];
-const CLUSTER_SPECIFIERS = [
-  'cluster',
-  'cluster_header',
-  'weighted_clusters',
-  'cluster_specifier_plugin',
-  'inline_cluster_specifier_plugin',
-];
 
 /** RDS: envoy.config.route.v3.RouteConfiguration, subscribed by the names listeners give. */
 export class RouteResourceType extends XdsResourceType {
