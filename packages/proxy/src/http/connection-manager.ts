@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import type { RequestBody } from '../upstream/connection-pool.js';
 import { ActiveStream, type DownstreamResponse, type RequestHead } from './active-stream.js';
 import type { ListenerContext } from './data-plane.js';
 import { headerHasToken } from './headers.js';
-import { MalformedRequest, parseRequestHead, requestHasBody, type DownstreamRequest } from './request-head.js';
+import type { Http1ServerRequest } from './http1/server-request.js';
+import type { Http1ServerResponse } from './http1/server-response.js';
+import { MalformedRequest, parseRequestHead, requestBody, type DownstreamRequest } from './request-head.js';
 import { ResponseFlag, StreamInfo } from './stream-info.js';
 
 /**
@@ -20,7 +20,7 @@ export class HttpConnectionManager {
 
   constructor(private readonly context: () => ListenerContext) {}
 
-  onRequest(req: DownstreamRequest, res: ServerResponse | Http2ServerResponse): void {
+  onRequest(req: DownstreamRequest, res: Http1ServerResponse | Http2ServerResponse): void {
     const ctx = this.context();
     const response = res as unknown as DownstreamResponse;
     response.on('error', noop);
@@ -32,14 +32,14 @@ export class HttpConnectionManager {
       this.rejectMalformed(ctx, req, res, err.message);
       return;
     }
-    if (this.draining && req.httpVersionMajor === 1) (res as ServerResponse).shouldKeepAlive = false;
-    const body = requestHasBody(req) ? (req as RequestBody) : null;
+    if (this.draining && req.httpVersionMajor === 1) (res as Http1ServerResponse).shouldKeepAlive = false;
+    const body = requestBody(req);
     body?.on('error', noop);
     this.run(new ActiveStream(ctx, this.prepare(ctx, head), body, response));
   }
 
-  /** An HTTP/1.1 request with `Connection: upgrade` (Node hands over the raw socket). */
-  onUpgrade(req: IncomingMessage, socket: Duplex, upgradeHead: Buffer): void {
+  /** An HTTP/1.1 request with `Connection: upgrade` (the codec hands over the raw socket). */
+  onUpgrade(req: Http1ServerRequest, socket: Duplex, upgradeHead: Buffer): void {
     const ctx = this.context();
     socket.on('error', noop);
     const upgrade = typeof req.headers.upgrade === 'string' ? req.headers.upgrade.toLowerCase() : '';
@@ -54,26 +54,15 @@ export class HttpConnectionManager {
     this.run(new ActiveStream(ctx, this.prepare(ctx, head), null, null, socket, upgradeHead));
   }
 
-  /**
-   * A request Node's HTTP/1 parser refused: 400 (431 for oversized headers, 408 for a request that took too
-   * long) and the connection closed. Nothing is written into a response already under way, or to a peer
-   * that reset the connection.
-   */
-  onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-    const code = err.code ?? '';
-    const busy = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
-    if (socket.writable && !busy && code !== 'ECONNRESET') {
-      const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-      socket.end(status === 400 ? badRequest('Bad Request') : emptyReply(status));
-      this.logCodecError(status);
-    }
-    socket.destroy();
+  /** A request the HTTP/1 codec refused (it answers and closes the connection itself): logged like Envoy's codec errors. */
+  onCodecError(status: number): void {
+    this.logCodecError(status);
   }
 
-  private rejectMalformed(ctx: ListenerContext, req: DownstreamRequest, res: ServerResponse | Http2ServerResponse, reason: string): void {
+  private rejectMalformed(ctx: ListenerContext, req: DownstreamRequest, res: Http1ServerResponse | Http2ServerResponse, reason: string): void {
     const body = Buffer.from(reason);
-    if (req.httpVersionMajor === 1) (res as ServerResponse).shouldKeepAlive = false;
-    (res as ServerResponse).writeHead(400, { 'content-type': 'text/plain', 'content-length': String(body.length) });
+    if (req.httpVersionMajor === 1) (res as Http1ServerResponse).shouldKeepAlive = false;
+    res.writeHead(400, { 'content-type': 'text/plain', 'content-length': String(body.length) });
     res.end(body);
     this.logCodecError(400, ctx);
   }
@@ -143,10 +132,6 @@ function upgradeAllowed(stream: ActiveStream): boolean {
     if (perRoute !== undefined) return perRoute;
   }
   return stream.hcm.upgradeTypes.has(type) && headerHasToken(stream.headers.connection, 'upgrade');
-}
-
-function emptyReply(status: number): string {
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`;
 }
 
 function badRequest(reason: string): string {

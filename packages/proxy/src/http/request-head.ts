@@ -1,11 +1,13 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { HttpConnectionManagerConfig } from '../config/compiled-config.js';
 import { stripPort } from '../router/route-table.js';
+import type { RequestBody } from '../upstream/connection-pool.js';
 import type { RequestHead } from './active-stream.js';
+import type { Http1ServerRequest } from './http1/server-request.js';
 import { normalizePath } from './path-normalize.js';
 
-export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
+export type DownstreamRequest = Http1ServerRequest | Http2ServerRequest;
 
 /** A request the connection manager refuses before routing (Envoy: 400, connection closed on HTTP/1). */
 export class MalformedRequest extends Error {}
@@ -65,13 +67,10 @@ export function parseRequestHead(
   };
 }
 
-/** Whether the request carries a body the upstream must receive. */
-export function requestHasBody(req: DownstreamRequest): boolean {
-  if (req.httpVersionMajor === 2) return !(req as Http2ServerRequest).stream.endAfterHeaders;
-  const h = req.headers;
-  if (h['transfer-encoding'] !== undefined) return true;
-  const cl = h['content-length'];
-  return cl !== undefined && cl !== '0';
+/** The body the upstream must receive, or null when the request has none. */
+export function requestBody(req: DownstreamRequest): RequestBody | null {
+  if (!('stream' in req)) return req.body;
+  return req.stream.endAfterHeaders ? null : (req as RequestBody);
 }
 
 function str(v: string | string[] | undefined): string | undefined {

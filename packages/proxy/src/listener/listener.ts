@@ -1,16 +1,21 @@
-import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SocketAddress } from '../config/compiled-config.js';
 import { HttpConnectionManager } from '../http/connection-manager.js';
 import type { ListenerContext } from '../http/data-plane.js';
+import { Http1ServerConnection, type Http1Handlers } from '../http/http1/server-connection.js';
+import type { Http1ServerResponse } from '../http/http1/server-response.js';
 import { sniffProtocol } from './protocol-sniffer.js';
 
 /** How long a new connection may stay silent before we know which protocol it speaks (Envoy's listener filter timeout). */
 const SNIFF_TIMEOUT_MS = 15_000;
+/** HTTP/1 idle and header timeouts are checked once a second, by one sweep over the connections. */
+const SWEEP_MS = 1_000;
 /** Idle keep-alive connections are kept this long (Envoy's default is an hour; apps' clients time out sooner). */
-const KEEP_ALIVE_TIMEOUT_MS = 60_000;
+const KEEP_ALIVE_TICKS = 60;
+/** A request head must arrive within this long (Node's default headersTimeout). */
+const HEADER_TIMEOUT_TICKS = 60;
 
 export type Log = (msg: string) => void;
 
@@ -21,11 +26,14 @@ export type Log = (msg: string) => void;
  */
 export class Listener {
   private readonly server: net.Server;
-  private readonly h1: http.Server;
+  private readonly h1: Http1Handlers;
   private readonly h2: http2.Http2Server;
   private readonly hcm: HttpConnectionManager;
   private readonly sockets = new Set<net.Socket>();
+  private readonly h1Connections = new Set<Http1ServerConnection>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly clock = { tick: 0 };
+  private sweeper: NodeJS.Timeout | null = null;
   private ctx: ListenerContext;
 
   constructor(
@@ -36,14 +44,11 @@ export class Listener {
   ) {
     this.ctx = ctx;
     this.hcm = new HttpConnectionManager(() => this.ctx);
-    this.h1 = http.createServer({ requestTimeout: 0, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, noDelay: true });
-    // The HTTP/1 server never listens; this starts its header-timeout and idle-connection bookkeeping.
-    this.h1.emit('listening');
-    this.h1.on('request', (req, res) => this.guard(() => this.hcm.onRequest(req, res), res));
-    this.h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.guard(() => this.hcm.onUpgrade(req, socket, head), socket),
-    );
-    this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.hcm.onClientError(err, socket));
+    this.h1 = {
+      onRequest: (req, res) => this.guard(() => this.hcm.onRequest(req, res), res),
+      onUpgrade: (req, socket, head) => this.guard(() => this.hcm.onUpgrade(req, socket, head), socket),
+      onCodecError: (status) => this.hcm.onCodecError(status),
+    };
     this.h2 = http2.createServer({ settings: { enablePush: false } });
     this.h2.on('request', (req, res) => this.guard(() => this.hcm.onRequest(req, res), res));
     this.h2.on('session', (session: http2.ServerHttp2Session) => {
@@ -86,17 +91,16 @@ export class Listener {
     this.hcm.draining = true;
     // Stop accepting; the close callback would wait for every connection, so don't wait on it here.
     this.server.close(noop);
-    this.h1.closeIdleConnections();
+    for (const c of this.h1Connections) c.drain();
     for (const s of this.sessions) s.close();
     const deadline = Date.now() + timeoutMs;
     while (this.sockets.size > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 25));
-      this.h1.closeIdleConnections();
     }
     for (const s of this.sockets) s.destroy();
     for (const s of this.sessions) s.destroy();
-    // Clears the HTTP/1 server's bookkeeping interval; it reports "not running", which is expected.
-    this.h1.close(noop);
+    if (this.sweeper !== null) clearInterval(this.sweeper);
+    this.sweeper = null;
   }
 
   private onConnection(socket: net.Socket): void {
@@ -113,20 +117,29 @@ export class Listener {
     if (protocol === 'http2') {
       // The HTTP/2 session reads what the sniffer put back itself; resuming here would lose it.
       this.h2.emit('connection', socket);
-    } else {
-      this.h1.emit('connection', socket);
-      socket.resume();
+      return;
     }
+    const conn = new Http1ServerConnection(socket, this.h1, this.clock);
+    if (this.hcm.draining) conn.drain();
+    this.h1Connections.add(conn);
+    socket.once('close', () => this.h1Connections.delete(conn));
+    this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
+    socket.resume();
+  }
+
+  private sweep(): void {
+    const tick = ++this.clock.tick;
+    for (const c of this.h1Connections) c.sweep(tick, KEEP_ALIVE_TICKS, HEADER_TIMEOUT_TICKS);
   }
 
   /** Keeps a bug in one request from taking the proxy down: the request gets a 500 (or its socket closes). */
-  private guard(fn: () => void, target: http.ServerResponse | http2.Http2ServerResponse | Duplex): void {
+  private guard(fn: () => void, target: Http1ServerResponse | http2.Http2ServerResponse | Duplex): void {
     try {
       fn();
     } catch (err) {
       this.log(`listener ${this.name}: request failed: ${(err as Error).stack ?? String(err)}`);
       if ('headersSent' in target && !target.headersSent) {
-        (target as http.ServerResponse).writeHead(500, { 'content-length': '0' });
+        target.writeHead(500, { 'content-length': '0' });
         target.end();
       } else if ('destroy' in target) {
         target.destroy();

@@ -1,0 +1,44 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import type { ParsedHead } from './request-parser.js';
+
+/**
+ * A downstream HTTP/1 request as the connection manager reads it: the fields of Node's IncomingMessage it
+ * uses, without a stream per request. The body, when there is one, is a separate stream.
+ */
+export class Http1ServerRequest {
+  readonly httpVersionMajor = 1;
+  readonly httpVersionMinor: 0 | 1;
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+
+  constructor(
+    head: ParsedHead,
+    readonly socket: Socket,
+    /** Null when the request has no body. */
+    readonly body: Http1RequestBody | null,
+  ) {
+    this.httpVersionMinor = head.versionMinor;
+    this.method = head.method;
+    this.url = head.target;
+    this.headers = head.headers;
+  }
+}
+
+/**
+ * A request body as a Readable (undici streams it upstream from here). Backpressure reaches the socket: when
+ * the consumer lags, `pauseSocket` stops reading; `_read` resumes it.
+ */
+export class Http1RequestBody extends Readable {
+  trailers: IncomingHttpHeaders | undefined;
+
+  constructor(private readonly flow: { resumeBody(): void }) {
+    super({ highWaterMark: 64 * 1024 });
+  }
+
+  override _read(): void {
+    this.flow.resumeBody();
+  }
+}
