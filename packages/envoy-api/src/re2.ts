@@ -18,8 +18,13 @@ interface WrappedRE2 {
 type WrappedRE2Constructor = new (pattern: string, ignoreCase: boolean, multiline: boolean, dotAll: boolean) => WrappedRE2;
 
 // The low-level binding takes RE2 syntax verbatim; the package's `RE2` class first rewrites JS syntax.
+// Loaded on first use: its WASM heap costs ~11 MB of RSS, which a sidecar without regex routes never pays.
 const require = createRequire(import.meta.url);
-const { WrappedRE2 } = require('re2-wasm/build/wasm/re2.js') as { WrappedRE2: WrappedRE2Constructor };
+let wrappedRe2: WrappedRE2Constructor | undefined;
+function loadRe2(): WrappedRE2Constructor {
+  wrappedRe2 ??= (require('re2-wasm/build/wasm/re2.js') as { WrappedRE2: WrappedRE2Constructor }).WrappedRE2;
+  return wrappedRe2;
+}
 
 export type Re2Compiled = { ok: true; regexp: RegExp } | { ok: false; reason: string };
 
@@ -52,6 +57,7 @@ function compileTranslated(pattern: string, build: (t: { source: string; flags: 
 
 /** RE2's error message for a pattern (default RE2 options, as Envoy uses), or undefined when it compiles. */
 export function re2SyntaxError(pattern: string): string | undefined {
+  const WrappedRE2 = loadRe2();
   const re = new WrappedRE2(pattern, false, false, false);
   try {
     return re.ok() ? undefined : re.error();
