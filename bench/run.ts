@@ -118,6 +118,24 @@ async function bench(ctx: Context, facts: BenchReport['facts'], started: number)
   const rows: Row[] = targets.flatMap((t) => PAYLOADS.map((p) => ({ target: t.name, payload: p.name })));
   const rowOf = (t: Target, p: Payload) => rows.find((r) => r.target === t.name && r.payload === p.name)!;
 
+  const fixed = (t: Target, p: Payload, rate: number, durationS: number) =>
+    leastDisturbed(() => measureFixedRate(loadgen, load, t, p, rate, durationS, options), RETRIES, retrying(t, p, `@ ${rate}/s`));
+  // The open-loop client spins between sends: it gets its core to itself, the upstream joins the proxies.
+  const upstreamWithProxies = (yes: boolean) => {
+    const cpu = yes ? cpus.proxy : cpus.load;
+    if (procs.repin(upstream, cpu)) log(`upstream on CPU ${cpu}`);
+    else if (cpus.pinned) notes.push(`could not move the upstream to CPU ${cpu}.`);
+  };
+
+  // 1000 req/s first, on fresh proxies: their peak RSS after it is their footprint under that load alone.
+  upstreamWithProxies(true);
+  await warmGenerator(loadgen, options.lowRate, options);
+  for (const t of targets) {
+    for (const p of PAYLOADS) rowOf(t, p).low = await fixed(t, p, options.lowRate, options.lowRateS);
+  }
+  const rssAtLowRate = Object.fromEntries(targets.map((t) => [t.name, peakRss(t)]));
+
+  upstreamWithProxies(false);
   for (const t of targets) {
     for (const p of PAYLOADS) {
       const m = await leastDisturbed(() => measureSaturation(loadgen, load, t, p, options), RETRIES, retrying(t, p, 'saturation'));
@@ -128,21 +146,15 @@ async function bench(ctx: Context, facts: BenchReport['facts'], started: number)
   }
 
   const highRate = chooseHighRate(rows, options);
-  log(`fixed rates: ${options.lowRate} and ${highRate.rate} req/s (${highRate.note})`);
-  // The open-loop client spins between sends: it gets its core to itself, the upstream joins the proxies.
-  if (procs.repin(upstream, cpus.proxy)) log(`upstream moved to CPU ${cpus.proxy} for the fixed-rate runs`);
-  else if (cpus.pinned) notes.push('could not move the upstream off the load generator core for the fixed-rate runs.');
-  await warmGenerator(loadgen, highRate.rate, options);
-  for (const t of targets) {
-    for (const p of PAYLOADS) {
-      const row = rowOf(t, p);
-      const fixed = (rate: number, durationS: number) =>
-        leastDisturbed(() => measureFixedRate(loadgen, load, t, p, rate, durationS, options), RETRIES, retrying(t, p, `@ ${rate}/s`));
-      row.low = await fixed(options.lowRate, options.lowRateS);
-      if (highRate.rate > options.lowRate) row.high = await fixed(highRate.rate, options.highRateS);
-      logFixedRate(row, options.lowRate, highRate.rate);
+  log(`higher fixed rate: ${highRate.rate} req/s (${highRate.note})`);
+  upstreamWithProxies(true);
+  if (highRate.rate > options.lowRate) {
+    await warmGenerator(loadgen, highRate.rate, options);
+    for (const t of targets) {
+      for (const p of PAYLOADS) rowOf(t, p).high = await fixed(t, p, highRate.rate, options.highRateS);
     }
   }
+  for (const row of rows) logFixedRate(row, options.lowRate, highRate.rate);
 
   notes.push(...generatorLag(rows, highRate.rate, options.lowRate), ...interference(rows, highRate.rate, options.lowRate));
   notes.push(...casualties(ctx, targets, load));
@@ -154,6 +166,7 @@ async function bench(ctx: Context, facts: BenchReport['facts'], started: number)
     rows,
     unavailable,
     rss: Object.fromEntries(targets.map((t) => [t.name, peakRss(t)])),
+    rssAtLowRate,
     highRate,
     cpus,
     facts,

@@ -91,7 +91,10 @@ export class TrellisMesh {
       TRELLIS_LABELS: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
       TRELLIS_APP_PORTS: appPorts,
     };
-    const child = this.procs.start({ name, command: process.execPath, args: [TRELLIS, 'proxy'], cpu: this.cpus.proxy, env });
+    // For profiling the sidecars, e.g. BENCH_SIDECAR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const nodeArgs = (process.env.BENCH_SIDECAR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const args = [...nodeArgs, TRELLIS, 'proxy'];
+    const child = this.procs.start({ name, command: process.execPath, args, cpu: this.cpus.proxy, env });
     await this.ready(child, () => healthy(podIp), 'ready (/healthz/ready)');
     return child;
   }
