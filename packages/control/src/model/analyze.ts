@@ -5,6 +5,7 @@
  */
 import type { Destination, HTTPRoute } from './istio-types.js';
 import type { ConfigIssue } from './issues.js';
+import { delegateKey, expandDelegates, isDelegateVirtualService } from './delegation.js';
 import { objectRef, type ConfigObject, type DestinationRule, type VirtualService } from './objects.js';
 import { hostSubsetOf } from './validate/hosts.js';
 import { formatPath, type FieldPath } from './validate/path.js';
@@ -125,18 +126,40 @@ function checkVirtualService(vs: VirtualService, index: Index, warn: Warn, deleg
   spec.gateways?.forEach((g, i) => checkGateway(g, ns, index, ['spec', 'gateways', i], warn));
   spec.http?.forEach((route, i) => {
     if (!route) return;
-    const at: FieldPath = ['spec', 'http', i];
-    checkHTTPRoute(route, ns, index, at, warn);
-    if (route.delegate) {
-      const key = `${route.delegate.namespace || ns}/${route.delegate.name}`;
-      delegated.add(key);
-      if (!index.virtualServices.has(key)) warn([...at, 'delegate'], `referenced delegate VirtualService not found: "${key}"`);
-    }
+    checkHTTPRoute(route, ns, index, ['spec', 'http', i], warn);
+    const key = delegateKey(route, ns);
+    if (key !== undefined) delegated.add(key);
   });
+  if (!isDelegateVirtualService(vs)) checkDelegates(vs, index, warn);
   for (const proto of ['tls', 'tcp'] as const) {
     spec[proto]?.forEach((route, i) =>
       route?.route?.forEach((rd, j) => checkDestination(rd?.destination, ns, index, ['spec', proto, i, 'route', j, 'destination'], warn)),
     );
+  }
+}
+
+/** What delegation drops, as Istio does silently (it only logs): missing delegates and unreachable delegate routes. */
+function checkDelegates(root: VirtualService, index: Index, warn: Warn): void {
+  const ns = root.metadata.namespace;
+  for (const p of expandDelegates(root, (key) => index.virtualServices.get(key)).problems) {
+    const at: FieldPath = ['spec', 'http', p.rootIndex];
+    switch (p.kind) {
+      case 'missing':
+        warn([...at, 'delegate'], `referenced delegate VirtualService not found: "${p.key}"; the route is dropped`);
+        break;
+      case 'has-hosts':
+        warn([...at, 'delegate'], `VirtualService "${p.key}" has hosts, so it is not a delegate; the route is dropped`);
+        break;
+      case 'not-exported':
+        warn([...at, 'delegate'], `delegate VirtualService "${p.key}" is not exported to namespace "${ns}"; the route is dropped`);
+        break;
+      case 'conflict': {
+        const child = p.delegate.spec.http?.[p.delegateIndex];
+        const name = child?.name ? `"${child.name}"` : `#${p.delegateIndex}`;
+        warn([...at, 'match'], `route ${name} of delegate VirtualService "${p.key}" has matches that conflict with this route's, so it is never used`);
+        break;
+      }
+    }
   }
 }
 

@@ -5,6 +5,7 @@ import type {
   ConsistentHashLB,
   LoadBalancerSettings,
   OutlierDetection,
+  TrafficPolicy,
 } from '../model/istio-types.js';
 import { isHttp2Protocol, isHttpProtocol } from '../registry/protocol.js';
 import type { Protocol } from '../registry/types.js';
@@ -35,13 +36,40 @@ const GRPC_LB = new Set(['ROUND_ROBIN', 'RING_HASH']);
 
 export function loadBalancing(lb: LoadBalancerSettings | undefined, proxyType: ProxyIdentity['type']): LbChoice {
   const choice = envoyLb(lb, proxyType);
-  if (proxyType === 'grpc' && !GRPC_LB.has(choice.fields.lb_policy as string)) {
-    // MAGLEV is a consistent hash too: keep the stickiness on gRPC's one consistent-hash policy.
-    return choice.fields.lb_policy === 'MAGLEV'
-      ? { ...choice, fields: ringHash(DEFAULT_RING_SIZE) }
-      : { ...choice, fields: { lb_policy: 'ROUND_ROBIN' } };
+  if (proxyType === 'grpc') {
+    // gRPC has no slow start; MAGLEV is a consistent hash too: keep the stickiness on gRPC's one consistent-hash policy.
+    if (choice.fields.lb_policy === 'MAGLEV') return { ...choice, fields: ringHash(DEFAULT_RING_SIZE) };
+    if (!GRPC_LB.has(choice.fields.lb_policy as string)) return { ...choice, fields: { lb_policy: 'ROUND_ROBIN' } };
+    return choice;
   }
-  return choice;
+  return withSlowStart(choice, lb);
+}
+
+/**
+ * Istio's warmup: `warmup` (duration, aggression default 1, minimumPercent default 10), else the older
+ * `warmupDurationSecs` (window only), as slow start on round robin and least request. Envoy requires a
+ * runtime key on the aggression; Istio names one no runtime defines.
+ */
+function slowStartConfig(lb: LoadBalancerSettings | undefined): EnvoyJson | undefined {
+  if (lb?.warmup) {
+    const window = parseDuration(lb.warmup.duration);
+    if (!window) return undefined;
+    return {
+      slow_start_window: window,
+      aggression: { default_value: lb.warmup.aggression ?? 1, runtime_key: '(' },
+      min_weight_percent: { value: lb.warmup.minimumPercent ?? 10 },
+    };
+  }
+  const window = parseDuration(lb?.warmupDurationSecs);
+  return window ? { slow_start_window: window } : undefined;
+}
+
+const SLOW_START_CONFIG_FIELD: Record<string, string> = { ROUND_ROBIN: 'round_robin_lb_config', LEAST_REQUEST: 'least_request_lb_config' };
+
+function withSlowStart(choice: LbChoice, lb: LoadBalancerSettings | undefined): LbChoice {
+  const field = SLOW_START_CONFIG_FIELD[choice.fields.lb_policy as string];
+  const slowStart = field && !choice.consistentHash ? slowStartConfig(lb) : undefined;
+  return slowStart ? { ...choice, fields: { ...choice.fields, [field!]: { slow_start_config: slowStart } } } : choice;
 }
 
 function ringHash(minimumRingSize: number): ClusterFields {
@@ -116,22 +144,26 @@ export function outlierDetection(od: OutlierDetection | undefined): ClusterField
 
 // ---------------------------------------------------------------- connection pool
 
-/** Istio's circuit-breaker thresholds: effectively unlimited unless the connection pool says otherwise. */
-export function circuitBreakers(pool: ConnectionPoolSettings | undefined): ClusterFields {
+/**
+ * Istio's circuit-breaker thresholds: effectively unlimited unless the connection pool says otherwise; a
+ * retryBudget (default 0.2 percent, at least 3 concurrent retries, as Istio writes it) bounds retries too.
+ */
+export function circuitBreakers(pool: ConnectionPoolSettings | undefined, retryBudget?: TrafficPolicy['retryBudget']): ClusterFields {
   const limit = (n: number | undefined) => ({ value: positive(n) ?? MAX_UINT32 });
-  return {
-    circuit_breakers: {
-      thresholds: [
-        {
-          max_connections: limit(pool?.tcp?.maxConnections),
-          max_pending_requests: limit(pool?.http?.http1MaxPendingRequests),
-          max_requests: limit(pool?.http?.http2MaxRequests),
-          max_retries: limit(pool?.http?.maxRetries),
-          track_remaining: true,
-        },
-      ],
-    },
+  const threshold: EnvoyJson = {
+    max_connections: limit(pool?.tcp?.maxConnections),
+    max_pending_requests: limit(pool?.http?.http1MaxPendingRequests),
+    max_requests: limit(pool?.http?.http2MaxRequests),
+    max_retries: limit(pool?.http?.maxRetries),
+    track_remaining: true,
   };
+  if (retryBudget) {
+    threshold.retry_budget = {
+      budget_percent: { value: retryBudget.percent ?? 0.2 },
+      min_retry_concurrency: { value: positive(retryBudget.minRetryConcurrency) ?? 3 },
+    };
+  }
+  return { circuit_breakers: { thresholds: [threshold] } };
 }
 
 export function connectTimeout(pool: ConnectionPoolSettings | undefined): Duration {
@@ -167,7 +199,8 @@ export function httpProtocolOptions(protocol: Protocol, pool: ConnectionPoolSett
   if (!isHttpProtocol(protocol)) return {};
   const http = pool?.http;
   const common = compact({
-    idle_timeout: parseDuration(http?.idleTimeout),
+    // The TCP idle timeout stands in when HTTP names none (Istio's applyConnectionPool).
+    idle_timeout: parseDuration(http?.idleTimeout) ?? parseDuration(pool?.tcp?.idleTimeout),
     max_requests_per_connection: positive(http?.maxRequestsPerConnection) ? { value: http!.maxRequestsPerConnection } : undefined,
     max_connection_duration: parseDuration(pool?.tcp?.maxConnectionDuration),
   });

@@ -138,7 +138,7 @@ export function outboundCluster(input: TranslateInput, spec: OutboundClusterSpec
     // An original-destination cluster balances by itself (CLUSTER_PROVIDED); no balancer config applies.
     ...(discovery.type === 'ORIGINAL_DST' ? {} : lb.fields),
     ...discovery,
-    ...circuitBreakers(pool),
+    ...circuitBreakers(pool, policy.retryBudget),
     ...outlierDetection(policy.outlierDetection),
     ...tcpKeepalive(pool),
     ...httpProtocolOptions(spec.port.protocol, pool),

@@ -3,31 +3,31 @@ import type {
   ConnectionPoolSettings,
   LoadBalancerSettings,
   OutlierDetection,
-  PortTrafficPolicy,
   Subset,
   TrafficPolicy,
 } from '../model/istio-types.js';
 import type { DestinationRule } from '../model/objects.js';
+import { isExportedTo } from '../model/visibility.js';
 import { wildcardMatches } from '../registry/hosts.js';
 import { labelsMatch } from '../registry/labels.js';
 import type { MeshService } from '../registry/types.js';
 import type { TranslateInput } from './types.js';
 
-/** The four policy fields Istio merges as wholes (MergeTrafficPolicy), not field by field inside them. */
+/**
+ * The policy of one cluster after Istio's MergeTrafficPolicy. The four per-port fields are taken whole from
+ * the most specific level that sets them, not merged field by field inside them.
+ */
 export interface EffectivePolicy {
   loadBalancer?: LoadBalancerSettings;
   connectionPool?: ConnectionPoolSettings;
   outlierDetection?: OutlierDetection;
   tls?: ClientTLSSettings;
+  retryBudget?: TrafficPolicy['retryBudget'];
 }
 
-const POLICY_FIELDS = ['loadBalancer', 'connectionPool', 'outlierDetection', 'tls'] as const;
+const PORT_FIELDS = ['loadBalancer', 'connectionPool', 'outlierDetection', 'tls'] as const;
 
-/** exportTo: absent or `*` = everywhere, `.` = own namespace, else the listed namespaces. */
-export function isExportedTo(exportTo: readonly string[] | undefined, ownNamespace: string, namespace: string): boolean {
-  if (!exportTo || exportTo.length === 0) return true;
-  return exportTo.some((e) => e === '*' || e === namespace || (e === '.' && ownNamespace === namespace));
-}
+export { isExportedTo };
 
 /** How well a rule's host names the service: exact beats any wildcard, longer wildcards beat shorter. */
 function hostScore(input: TranslateInput, dr: DestinationRule, service: MeshService): number {
@@ -68,26 +68,36 @@ export function findSubset(dr: DestinationRule | undefined, name: string): Subse
   return (dr?.spec?.subsets ?? []).find((s) => s?.name === name);
 }
 
-function overlay(into: EffectivePolicy, from: TrafficPolicy | PortTrafficPolicy | undefined): void {
+/** A level's own settings override what it inherits, field by field (Istio's MergeTrafficPolicy). */
+function overlay(into: EffectivePolicy, from: TrafficPolicy | undefined): void {
   if (!from) return;
-  for (const f of POLICY_FIELDS) if (from[f] !== undefined) (into as Record<string, unknown>)[f] = from[f];
-}
-
-function portLevel(policy: TrafficPolicy | undefined, port: number): PortTrafficPolicy | undefined {
-  return (policy?.portLevelSettings ?? []).find((p) => p?.port?.number === port);
+  for (const f of PORT_FIELDS) if (from[f] !== undefined) (into as Record<string, unknown>)[f] = from[f];
+  if (from.retryBudget !== undefined) into.retryBudget = from.retryBudget;
 }
 
 /**
- * The policy for one port of one (sub)set, Istio's MergeTrafficPolicy: rule < rule's port-level setting <
- * subset < subset's port-level setting. Each of loadBalancer, connectionPool, outlierDetection and tls is
- * taken whole from the most specific level that sets it; the others fall through.
+ * A port-level setting replaces all four per-port fields: what it leaves out falls back to the defaults,
+ * not to the level above ("Traffic settings specified at the destination-level will not be inherited when
+ * overridden by port-level settings").
+ */
+function replaceForPort(into: EffectivePolicy, policy: TrafficPolicy | undefined, port: number): void {
+  const p = (policy?.portLevelSettings ?? []).find((s) => s?.port?.number === port);
+  if (!p) return;
+  for (const f of PORT_FIELDS) (into as Record<string, unknown>)[f] = p[f];
+}
+
+/**
+ * The policy for one port of one (sub)set, Istio's MergeTrafficPolicy: the rule, replaced by the rule's
+ * port-level setting for this port; then the subset's own fields, replaced by the subset's port-level
+ * setting for this port.
  */
 export function effectivePolicy(dr: DestinationRule | undefined, port: number, subset?: Subset): EffectivePolicy {
   const out: EffectivePolicy = {};
   const rule = dr?.spec?.trafficPolicy;
   overlay(out, rule);
-  overlay(out, portLevel(rule, port));
+  replaceForPort(out, rule, port);
   overlay(out, subset?.trafficPolicy);
-  overlay(out, portLevel(subset?.trafficPolicy, port));
+  replaceForPort(out, subset?.trafficPolicy, port);
+  for (const f of PORT_FIELDS) if (out[f] === undefined) delete out[f];
   return out;
 }

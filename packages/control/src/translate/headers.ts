@@ -44,7 +44,9 @@ export function translateHeaders(h: Headers | undefined): TranslatedHeaders {
   if (reqRemove.length) edits.request_headers_to_remove = reqRemove;
   if (respAdd.length) edits.response_headers_to_add = respAdd;
   if (respRemove.length) edits.response_headers_to_remove = respRemove;
-  const authority = Object.entries(h?.request?.set ?? {}).find(([k]) => isAuthority(k.toLowerCase()))?.[1];
+  // Istio reads an authority from `add` too; `set` wins when both name one.
+  const authorityIn = (ops: Record<string, string> | undefined) => Object.entries(ops ?? {}).find(([k]) => isAuthority(k.toLowerCase()))?.[1];
+  const authority = authorityIn(h?.request?.set) || authorityIn(h?.request?.add);
   return authority ? { edits, authority: String(authority) } : { edits };
 }
 

@@ -36,6 +36,6 @@ export { generateListeners, httpConnectionManager, sidecarListeners, apiListener
 export { generateRoutes, outboundRouteConfiguration, inboundRouteConfiguration, namedRouteConfiguration, serviceRoutes } from './routes.js';
 export { resolveNamedTarget, inboundPorts } from './targets.js';
 export { destinationRuleFor, effectivePolicy } from './destination-rules.js';
-export { virtualServiceFor } from './virtual-services.js';
+export { virtualServiceFor, httpRoutesOf } from './virtual-services.js';
 export { parseDuration, percentToFraction } from './values.js';
 export * from './names.js';

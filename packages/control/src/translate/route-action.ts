@@ -55,8 +55,9 @@ export function resolveDestination(ctx: RouteContext, d: Destination): ResolvedD
 export function hashPolicy(hash: ConsistentHashLB): EnvoyJson | undefined {
   if (hash.httpHeaderName) return { header: { header_name: hash.httpHeaderName } };
   if (hash.httpCookie?.name) {
-    const ttl = parseDuration(hash.httpCookie.ttl);
-    return { cookie: compact({ name: hash.httpCookie.name, path: hash.httpCookie.path || undefined, ttl }) };
+    const { name, path, ttl, attributes } = hash.httpCookie;
+    const attrs = (attributes ?? []).filter((a) => a?.name).map((a) => compact({ name: a.name, value: a.value || undefined }));
+    return { cookie: compact({ name, path: path || undefined, ttl: parseDuration(ttl), attributes: attrs.length > 0 ? attrs : undefined }) };
   }
   if (hash.useSourceIp) return { connection_properties: { source_ip: true } };
   if (hash.httpQueryParameterName) return { query_parameter: { name: hash.httpQueryParameterName } };
@@ -74,10 +75,12 @@ function consistentHashOf(ctx: RouteContext, dest: ResolvedDestination): Consist
 
 export const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
 
+const previousHosts = () => [{ name: RETRY_PREVIOUS_HOSTS, typed_config: { '@type': MORE_TYPE_URL.previousHosts } }];
+
 /**
  * Istio's retry.ConvertPolicy: the default policy when unset, none when attempts is 0, else the default
  * with the user's fields. Integers in retryOn are status codes. With consistent hashing, retries stay on
- * the hashed host (no previous-hosts predicate).
+ * the hashed host (no previous-hosts predicate) unless retryIgnorePreviousHosts says otherwise.
  */
 export function retryPolicy(retries: HTTPRetry | undefined, hashed: boolean): EnvoyJson | undefined {
   const out: EnvoyJson = {
@@ -86,9 +89,7 @@ export function retryPolicy(retries: HTTPRetry | undefined, hashed: boolean): En
     retriable_status_codes: [503],
     host_selection_retry_max_attempts: 5,
   };
-  if (!hashed) {
-    out.retry_host_predicate = [{ name: RETRY_PREVIOUS_HOSTS, typed_config: { '@type': MORE_TYPE_URL.previousHosts } }];
-  }
+  if (!hashed) out.retry_host_predicate = previousHosts();
   if (!retries) return out;
   if (!(typeof retries.attempts === 'number' && retries.attempts > 0)) return undefined;
   out.num_retries = { value: Math.floor(retries.attempts) };
@@ -102,12 +103,18 @@ export function retryPolicy(retries: HTTPRetry | undefined, hashed: boolean): En
   }
   const perTry = parseDuration(retries.perTryTimeout);
   if (perTry) out.per_try_timeout = perTry;
+  if (typeof retries.retryIgnorePreviousHosts === 'boolean') {
+    if (retries.retryIgnorePreviousHosts) out.retry_host_predicate = previousHosts();
+    else delete out.retry_host_predicate;
+  }
   if (retries.retryRemoteLocalities) {
     out.retry_priority = {
       name: RETRY_PREVIOUS_PRIORITIES,
       typed_config: { '@type': MORE_TYPE_URL.previousPriorities, update_frequency: 2 },
     };
   }
+  const backoff = parseDuration(retries.backoff);
+  if (backoff) out.retry_back_off = { base_interval: backoff };
   return out;
 }
 
@@ -123,18 +130,27 @@ function timeoutFields(timeout: string | undefined, proxyType: TranslateInput['p
 
 // ---------------------------------------------------------------- mirrors
 
+type Fraction = ReturnType<typeof percentToFraction>;
+
+/**
+ * Istio's MirrorPercent: mirrorPercentage, else the deprecated integer mirrorPercent, else all requests;
+ * an explicit 0 means no mirror at all.
+ */
+function mirrorFraction(percentage: { value: number } | undefined, integer?: number): Fraction | undefined {
+  if (percentage) return percentage.value > 0 ? percentToFraction(percentage.value) : undefined;
+  if (typeof integer === 'number') return integer > 0 ? integerPercentToFraction(integer) : undefined;
+  return integerPercentToFraction(100);
+}
+
 function mirrorPolicies(ctx: RouteContext, http: HTTPRoute): EnvoyJson[] {
   const out: EnvoyJson[] = [];
-  const push = (d: Destination, fraction: ReturnType<typeof percentToFraction>) =>
+  const push = (d: Destination, fraction: Fraction | undefined) => {
+    if (!fraction) return;
     out.push({ cluster: resolveDestination(ctx, d).cluster, runtime_fraction: { default_value: fraction }, trace_sampled: { value: false } });
-  if (http.mirror?.host) {
-    const fraction = http.mirrorPercentage
-      ? percentToFraction(http.mirrorPercentage.value)
-      : typeof http.mirrorPercent === 'number' ? integerPercentToFraction(http.mirrorPercent) : percentToFraction(100);
-    push(http.mirror, fraction);
-  }
+  };
+  if (http.mirror?.host) push(http.mirror, mirrorFraction(http.mirrorPercentage, http.mirrorPercent));
   for (const m of http.mirrors ?? []) {
-    if (m?.destination?.host) push(m.destination, percentToFraction(m.percentage ? m.percentage.value : 100));
+    if (m?.destination?.host) push(m.destination, mirrorFraction(m.percentage));
   }
   return out;
 }
@@ -149,13 +165,23 @@ const REDIRECT_CODES: Record<number, string> = {
   308: 'PERMANENT_REDIRECT',
 };
 
-export function redirectAction(r: HTTPRedirect): EnvoyJson {
+/**
+ * Istio's ApplyRedirect on a sidecar (plain HTTP) port `port`: derivePort FROM_REQUEST_PORT is that port
+ * (routes are built per port), FROM_PROTOCOL_DEFAULT is no port; the scheme's default port (80 for http,
+ * 443 for https) is left out of the Location. Validation admits only the codes Envoy can send.
+ */
+export function redirectAction(r: HTTPRedirect, port: number): EnvoyJson {
+  let portRedirect: number | undefined;
+  if (typeof r.port === 'number' && r.port > 0) portRedirect = r.port;
+  else if (r.derivePort === 'FROM_REQUEST_PORT') portRedirect = port;
+  const scheme = r.scheme || 'http';
+  if ((portRedirect === 80 && scheme === 'http') || (portRedirect === 443 && scheme === 'https')) portRedirect = undefined;
   return compact({
     path_redirect: r.uri || undefined,
     host_redirect: r.authority || undefined,
-    port_redirect: typeof r.port === 'number' && r.port > 0 ? r.port : undefined,
+    port_redirect: portRedirect,
     scheme_redirect: r.scheme || undefined,
-    response_code: REDIRECT_CODES[r.redirectCode ?? 301] ?? 'MOVED_PERMANENTLY',
+    response_code: REDIRECT_CODES[r.redirectCode || 301] ?? 'MOVED_PERMANENTLY',
   });
 }
 
@@ -195,7 +221,7 @@ function weigh(ctx: RouteContext, route: HTTPRouteDestination[]): WeightedDestin
  */
 export function actionFields(ctx: RouteContext, http: HTTPRoute): { fields: EnvoyJson; edits: HeaderEdits } | undefined {
   const routeHeaders = translateHeaders(http.headers);
-  if (http.redirect) return { fields: { redirect: redirectAction(http.redirect) }, edits: routeHeaders.edits };
+  if (http.redirect) return { fields: { redirect: redirectAction(http.redirect, ctx.port) }, edits: routeHeaders.edits };
   if (http.directResponse && typeof http.directResponse.status === 'number') {
     return { fields: { direct_response: directResponseAction(http.directResponse) }, edits: routeHeaders.edits };
   }
@@ -217,7 +243,8 @@ export function actionFields(ctx: RouteContext, http: HTTPRoute): { fields: Envo
     };
   }
   Object.assign(action, rewriteFields(http, authority), timeoutFields(http.timeout, ctx.input.proxy.type));
-  const retry = retryPolicy(http.retries, hash !== undefined);
+  // Istio keeps retries on the hashed host only for a lone destination (weighted splits retry elsewhere).
+  const retry = retryPolicy(http.retries, hash !== undefined && dests.length === 1);
   if (retry) action.retry_policy = retry;
   const mirrors = mirrorPolicies(ctx, http);
   if (mirrors.length > 0) action.request_mirror_policies = mirrors;

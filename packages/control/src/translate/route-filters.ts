@@ -46,12 +46,16 @@ export function faultConfig(fault: HTTPFaultInjection | undefined): EnvoyJson | 
   return out.delay || out.abort ? out : undefined;
 }
 
+/** allowOrigins when given, else the deprecated exact-match allowOrigin (Istio reads one or the other). */
 function originMatchers(cors: CorsPolicy): EnvoyJson[] {
   const out: EnvoyJson[] = [];
-  for (const m of cors.allowOrigins ?? []) {
-    if (typeof m?.exact === 'string') out.push({ exact: m.exact });
-    else if (typeof m?.prefix === 'string') out.push({ prefix: m.prefix });
-    else if (typeof m?.regex === 'string') out.push({ safe_regex: regexMatcher(m.regex) });
+  if (cors.allowOrigins) {
+    for (const m of cors.allowOrigins) {
+      if (typeof m?.exact === 'string') out.push({ exact: m.exact });
+      else if (typeof m?.prefix === 'string') out.push({ prefix: m.prefix });
+      else if (typeof m?.regex === 'string') out.push({ safe_regex: regexMatcher(m.regex) });
+    }
+    return out;
   }
   // Envoy's CORS filter reads an origin matcher that matches "*" as "any origin".
   for (const o of cors.allowOrigin ?? []) if (typeof o === 'string') out.push({ exact: o });
@@ -73,7 +77,8 @@ export function corsConfig(cors: CorsPolicy | undefined): EnvoyJson | undefined 
   const maxAge = parseDuration(cors.maxAge);
   if (maxAge) out.max_age = String(maxAge.seconds);
   if (typeof cors.allowCredentials === 'boolean') out.allow_credentials = { value: cors.allowCredentials };
-  if (cors.unmatchedPreflights === 'IGNORE') out.forward_not_matching_preflights = { value: false };
+  // Preflights that match no allowed origin go on to the app unless told to IGNORE (Istio always says which).
+  out.forward_not_matching_preflights = { value: cors.unmatchedPreflights !== 'IGNORE' };
   return out;
 }
 

@@ -23,19 +23,29 @@ export function stringMatcher(m: StringMatch | undefined): EnvoyJson | undefined
   return undefined;
 }
 
-/** A header matcher; `{}` means "present", `invert` turns it into withoutHeaders. */
+/** `{}`, and `regex: "*"` (not RE2: Istio's metacharacter for "any value"), test presence only. */
+function presenceOnly(m: StringMatch | undefined): boolean {
+  return m?.regex === '*' || stringMatcher(m) === undefined;
+}
+
+/**
+ * A header matcher; presence-only matches become `present_match`. `invert` turns it into a withoutHeaders
+ * condition, which a request without the header satisfies (Istio sets treat_missing_header_as_empty).
+ */
 export function headerMatcher(name: string, m: StringMatch | undefined, invert = false): EnvoyJson {
-  const string = stringMatcher(m);
   const out: EnvoyJson = { name: name.toLowerCase() };
-  if (string) out.string_match = string;
-  else out.present_match = true;
-  if (invert) out.invert_match = true;
+  const presence = presenceOnly(m);
+  if (presence) out.present_match = true;
+  else out.string_match = stringMatcher(m);
+  if (invert) {
+    out.invert_match = true;
+    if (!presence) out.treat_missing_header_as_empty = true;
+  }
   return out;
 }
 
 function queryParameterMatcher(name: string, m: StringMatch | undefined): EnvoyJson {
-  const string = stringMatcher(m);
-  return string ? { name, string_match: string } : { name, present_match: true };
+  return presenceOnly(m) ? { name, present_match: true } : { name, string_match: stringMatcher(m) };
 }
 
 /**
@@ -72,62 +82,5 @@ export function routeMatch(m: HTTPMatchRequest | undefined): EnvoyJson {
 
   const query = entries(m?.queryParams).map(([name, sm]) => queryParameterMatcher(name, sm));
   if (query.length > 0) out.query_parameters = query;
-  return out;
-}
-
-// ---------------------------------------------------------------- delegation
-
-/** Two string matches on one property: the narrower one if one contains the other, else undefined (conflict). */
-function narrower(root: StringMatch | undefined, child: StringMatch | undefined): StringMatch | undefined | 'conflict' {
-  if (!root) return child;
-  if (!child) return root;
-  if (JSON.stringify(root) === JSON.stringify(child)) return root;
-  if (typeof root.prefix === 'string') {
-    if (typeof child.prefix === 'string' && child.prefix.startsWith(root.prefix)) return child;
-    if (typeof child.exact === 'string' && child.exact.startsWith(root.prefix)) return child;
-  }
-  return 'conflict';
-}
-
-function mergeRecords(
-  root: Record<string, StringMatch> | undefined,
-  child: Record<string, StringMatch> | undefined,
-): Record<string, StringMatch> | undefined | 'conflict' {
-  if (!root) return child;
-  if (!child) return root;
-  const out = { ...root };
-  for (const [k, v] of Object.entries(child)) {
-    if (k in out && JSON.stringify(out[k]) !== JSON.stringify(v)) return 'conflict';
-    out[k] = v;
-  }
-  return out;
-}
-
-/**
- * A delegate route's match ANDed with the delegating route's (Istio's mergeHTTPMatchRequest): the child
- * may narrow what the root matches but not contradict it. Undefined when they contradict: such a child
- * match can never be reached through this root.
- */
-export function mergeMatch(root: HTTPMatchRequest | undefined, child: HTTPMatchRequest | undefined): HTTPMatchRequest | undefined {
-  if (!root) return child ?? {};
-  if (!child) return root;
-  const out: HTTPMatchRequest = { ...root, ...child };
-  for (const key of ['uri', 'scheme', 'method', 'authority'] as const) {
-    const merged = narrower(root[key], child[key]);
-    if (merged === 'conflict') return undefined;
-    if (merged) out[key] = merged;
-  }
-  for (const key of ['headers', 'withoutHeaders', 'queryParams'] as const) {
-    const merged = mergeRecords(root[key], child[key]);
-    if (merged === 'conflict') return undefined;
-    if (merged) out[key] = merged;
-  }
-  if (root.port && child.port && root.port !== child.port) return undefined;
-  out.port = root.port || child.port;
-  if (root.sourceLabels || child.sourceLabels) out.sourceLabels = { ...root.sourceLabels, ...child.sourceLabels };
-  if (root.sourceNamespace && child.sourceNamespace && root.sourceNamespace !== child.sourceNamespace) return undefined;
-  out.sourceNamespace = root.sourceNamespace || child.sourceNamespace;
-  out.ignoreUriCase = Boolean(root.ignoreUriCase || child.ignoreUriCase);
-  out.name = [root.name, child.name].filter(Boolean).join('.') || undefined;
   return out;
 }

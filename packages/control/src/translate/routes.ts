@@ -10,7 +10,7 @@ import { matchApplies, routeMatch } from './route-match.js';
 import { inboundPorts, resolveNamedTarget } from './targets.js';
 import type { NamedResource, TranslateInput } from './types.js';
 import { compact } from './values.js';
-import { flattenRoutes, virtualServiceFor } from './virtual-services.js';
+import { httpRoutesOf, virtualServiceFor } from './virtual-services.js';
 
 /** A match that lets every request through: Istio stops translating routes after one. */
 function isCatchAll(m: HTTPMatchRequest | undefined): boolean {
@@ -41,15 +41,17 @@ export function serviceRoutes(input: TranslateInput, service: MeshService, port:
   const vs = virtualServiceFor(input, service);
   if (!vs) return defaultRoutes(input, service, port);
   const out: EnvoyJson[] = [];
-  for (const flat of flattenRoutes(input, vs)) {
-    const applicable = flat.matches.filter((m) => matchApplies(m, { port, proxy: input.proxy }));
-    if (flat.matches.length > 0 && applicable.length === 0) continue;
-    const action = actionFields({ input, namespace: flat.namespace, port }, flat.http);
+  const ctx: RouteContext = { input, namespace: vs.metadata.namespace, port };
+  for (const { http } of httpRoutesOf(input.config, vs)) {
+    const all = (http.match ?? []).filter((m): m is HTTPMatchRequest => !!m && typeof m === 'object');
+    const applicable = all.filter((m) => matchApplies(m, { port, proxy: input.proxy }));
+    if (all.length > 0 && applicable.length === 0) continue;
+    const action = actionFields(ctx, http);
     if (!action) continue;
-    const perFilter = perFilterConfig(flat.http.fault, flat.http.corsPolicy, input.proxy.type);
+    const perFilter = perFilterConfig(http.fault, http.corsPolicy, input.proxy.type);
     const matches = applicable.length > 0 ? applicable : [undefined];
     for (const m of matches) {
-      out.push(compact({ name: routeName(flat.http, m), match: routeMatch(m), ...action.fields, ...action.edits, typed_per_filter_config: perFilter }));
+      out.push(compact({ name: routeName(http, m), match: routeMatch(m), ...action.fields, ...action.edits, typed_per_filter_config: perFilter }));
     }
     if (matches.some(isCatchAll)) break;
   }

@@ -1,19 +1,10 @@
-import type { HTTPMatchRequest, HTTPRoute } from '../model/istio-types.js';
+import { expandDelegates, vsKey, type ExpandedRoute } from '../model/delegation.js';
+import type { MeshConfig } from '../model/mesh-config.js';
 import type { VirtualService } from '../model/objects.js';
+import { isExportedTo } from '../model/visibility.js';
 import { wildcardMatches } from '../registry/hosts.js';
 import type { MeshService } from '../registry/types.js';
-import { isExportedTo } from './destination-rules.js';
-import { mergeMatch } from './route-match.js';
 import type { TranslateInput } from './types.js';
-
-/** An HTTP route ready to translate: its matches (OR), and the namespace its short names resolve in. */
-export interface FlatRoute {
-  http: HTTPRoute;
-  /** Empty: match everything. */
-  matches: HTTPMatchRequest[];
-  namespace: string;
-  vs: VirtualService;
-}
 
 /** A VirtualService binds to sidecars when it names no gateways, or names `mesh` among them. */
 function bindsToMesh(vs: VirtualService): boolean {
@@ -51,44 +42,42 @@ export function virtualServiceFor(input: TranslateInput, service: MeshService): 
   return best?.vs;
 }
 
-/** A delegate: a VirtualService without hosts, named by the delegating route (namespace defaults to its own). */
-function findDelegate(input: TranslateInput, name: string, namespace: string): VirtualService | undefined {
-  return input.config.virtualServices.find(
-    (vs) => vs.metadata.name === name && vs.metadata.namespace === namespace && !vs.spec?.hosts?.length,
-  );
+// ---------------------------------------------------------------- delegation
+
+/** Per config: VirtualServices by `namespace/name`, and each root's routes after delegation. */
+interface DelegationCache {
+  byKey: Map<string, VirtualService>;
+  expanded: Map<VirtualService, readonly ExpandedRoute[]>;
 }
 
-const matchesOf = (h: HTTPRoute) => (h.match ?? []).filter((m): m is HTTPMatchRequest => !!m && typeof m === 'object');
+/** Merging depends on config only, not on the proxy: done once per MeshConfig, as Istio does per push. */
+const caches = new WeakMap<MeshConfig, DelegationCache>();
+
+function cacheFor(config: MeshConfig): DelegationCache {
+  let cache = caches.get(config);
+  if (!cache) {
+    const byKey = new Map<string, VirtualService>();
+    for (const vs of config.virtualServices) {
+      const key = vsKey(vs.metadata.namespace, vs.metadata.name);
+      if (!byKey.has(key)) byKey.set(key, vs);
+    }
+    cache = { byKey, expanded: new Map() };
+    caches.set(config, cache);
+  }
+  return cache;
+}
 
 /**
- * The VirtualService's HTTP routes in order, delegate routes expanded in place (one level, as Istio
- * allows): each delegate route's matches are ANDed with the delegating route's. Matches that contradict
- * each other drop out; a delegate route left with no match at all is dropped.
+ * The VirtualService's HTTP routes in order, each delegating route replaced by its delegate's routes merged
+ * with it (one level, Istio's mergeVirtualServicesIfNeeded). What delegation drops is reported by
+ * analyzeObjects; here it simply isn't routed.
  */
-export function flattenRoutes(input: TranslateInput, vs: VirtualService): FlatRoute[] {
-  const out: FlatRoute[] = [];
-  for (const http of vs.spec?.http ?? []) {
-    if (!http || typeof http !== 'object') continue;
-    if (!http.delegate) {
-      out.push({ http, matches: matchesOf(http), namespace: vs.metadata.namespace, vs });
-      continue;
-    }
-    const ns = http.delegate.namespace || vs.metadata.namespace;
-    const delegate = findDelegate(input, http.delegate.name, ns);
-    for (const child of delegate?.spec?.http ?? []) {
-      if (!child || typeof child !== 'object' || child.delegate) continue;
-      const merged = crossMatches(matchesOf(http), matchesOf(child));
-      if (merged === undefined) continue;
-      out.push({ http: child, matches: merged, namespace: ns, vs: delegate! });
-    }
+export function httpRoutesOf(config: MeshConfig, vs: VirtualService): readonly ExpandedRoute[] {
+  const cache = cacheFor(config);
+  let routes = cache.expanded.get(vs);
+  if (!routes) {
+    routes = expandDelegates(vs, (key) => cache.byKey.get(key)).routes;
+    cache.expanded.set(vs, routes);
   }
-  return out;
-}
-
-/** Every root match ANDed with every child match; undefined when none of the pairs can match. */
-function crossMatches(root: HTTPMatchRequest[], child: HTTPMatchRequest[]): HTTPMatchRequest[] | undefined {
-  if (root.length === 0) return child;
-  if (child.length === 0) return root;
-  const out = root.flatMap((r) => child.map((c) => mergeMatch(r, c)).filter((m): m is HTTPMatchRequest => m !== undefined));
-  return out.length > 0 ? out : undefined;
+  return routes;
 }

@@ -18,7 +18,7 @@ import {
 type ServiceClient = InstanceType<ReturnType<typeof makeClientConstructor>>;
 
 /**
- * A real ADS client for tests: one StreamAggregatedResources stream to a server on 127.0.0.1, sending
+ * A real ADS client for tests: one StreamAggregatedResources stream to a server on loopback (127.0.0.1 by default), sending
  * DiscoveryRequests the way Envoy does (node on the first request only) and queueing responses.
  */
 export class AdsClient {
@@ -48,9 +48,9 @@ export class AdsClient {
     stream.on('end', () => fail('stream ended'));
   }
 
-  static connect(port: number, node: Node): AdsClient {
+  static connect(port: number, node: Node, host = '127.0.0.1'): AdsClient {
     const Ctor = makeClientConstructor(adsServiceDefinition(), 'AggregatedDiscoveryService');
-    const client = new Ctor(`127.0.0.1:${port}`, credentials.createInsecure());
+    const client = new Ctor(`${host}:${port}`, credentials.createInsecure());
     const stream = client.StreamAggregatedResources() as ClientDuplexStream<DiscoveryRequest, DiscoveryResponse>;
     return new AdsClient(client, stream, node);
   }

@@ -73,8 +73,27 @@ describe('references (warnings, like istioctl analyze IST0101)', () => {
     const child = virtualService({ http: [routeTo('reviews')] }, 'child');
     const orphan = virtualService({ http: [routeTo('reviews')] }, 'orphan');
     expect(pick(load(svc('reviews'), root, child, orphan)).map((i) => [i.object, i.path, i.message])).toEqual([
-      ['VirtualService/ns/root', 'spec.http[1].delegate', 'referenced delegate VirtualService not found: "x/missing"'],
+      ['VirtualService/ns/root', 'spec.http[1].delegate', 'referenced delegate VirtualService not found: "x/missing"; the route is dropped'],
       ['VirtualService/ns/orphan', 'spec.hosts', 'VirtualService has no hosts, so it only applies as a delegate, and no VirtualService delegates to it'],
+    ]);
+  });
+
+  it('warn about delegates that are no delegates or are not exported to the root, and about unreachable delegate routes', () => {
+    const root = virtualService({ hosts: ['reviews'], http: [
+      { name: 'api', match: [{ uri: { prefix: '/api' } }], delegate: { name: 'api', namespace: 'team' } },
+      { delegate: { name: 'other-root' } },
+      { delegate: { name: 'private', namespace: 'team' } },
+    ] }, 'root');
+    const api = virtualService({ http: [
+      { name: 'v1', match: [{ uri: { prefix: '/api/v1' } }], route: [{ destination: { host: 'reviews.ns' } }] },
+      { name: 'static', match: [{ uri: { prefix: '/static' } }], route: [{ destination: { host: 'reviews.ns' } }] },
+    ] }, 'api', 'team');
+    const otherRoot = virtualService({ hosts: ['ratings'], http: [routeTo('reviews')] }, 'other-root');
+    const hidden = virtualService({ exportTo: ['.'], http: [{ route: [{ destination: { host: 'reviews.ns' } }] }] }, 'private', 'team');
+    expect(pick(load(svc('reviews'), svc('ratings'), root, api, otherRoot, hidden)).map((i) => [i.object, i.path, i.message])).toEqual([
+      ['VirtualService/ns/root', 'spec.http[0].match', 'route "static" of delegate VirtualService "team/api" has matches that conflict with this route\'s, so it is never used'],
+      ['VirtualService/ns/root', 'spec.http[1].delegate', 'VirtualService "ns/other-root" has hosts, so it is not a delegate; the route is dropped'],
+      ['VirtualService/ns/root', 'spec.http[2].delegate', 'delegate VirtualService "team/private" is not exported to namespace "ns"; the route is dropped'],
     ]);
   });
 });

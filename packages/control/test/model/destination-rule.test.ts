@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { destinationRule, errorsOf, parseObjects, warningsOf } from './helpers.js';
 
+const LOCALITY_UNSUPPORTED = 'locality load balancing is not supported yet: endpoints are balanced without regard to locality';
 const errors = (spec: object) => errorsOf(parseObjects(destinationRule(spec)));
 const warnings = (spec: object) => warningsOf(parseObjects(destinationRule(spec)));
 /** Errors of a traffic policy on an otherwise valid rule. */
@@ -113,6 +114,63 @@ describe('traffic policy', () => {
     ]);
     expect(warnings({ host: 'r', trafficPolicy: { loadBalancer: { localityLbSetting: { failover: [{ from: 'a', to: 'b' }] } } } })).toEqual([
       { path: 'spec.trafficPolicy.loadBalancer.localityLbSetting', message: 'outlier detection policy must be provided for failover' },
+      { path: 'spec.trafficPolicy.loadBalancer.localityLbSetting', message: LOCALITY_UNSUPPORTED },
+    ]);
+  });
+
+  it('accepts locality load balancing with a warning that it is not supported yet (none when disabled)', () => {
+    expect(warnings({ host: 'r', trafficPolicy: { loadBalancer: { localityLbSetting: { enabled: true } } } })).toEqual([
+      { path: 'spec.trafficPolicy.loadBalancer.localityLbSetting', message: LOCALITY_UNSUPPORTED },
+    ]);
+    expect(warnings({ host: 'r', trafficPolicy: { loadBalancer: { simple: 'RANDOM', localityLbSetting: { enabled: false } } } })).toEqual([]);
+  });
+
+  it('checks warmup: durations, and that only round robin and least request warm up', () => {
+    expect(policyErrors({ loadBalancer: { simple: 'ROUND_ROBIN', warmupDurationSecs: '30s' } })).toEqual([]);
+    expect(warnings({ host: 'r', trafficPolicy: { loadBalancer: { warmup: { duration: '10s', minimumPercent: 20, aggression: 2 } } } })).toEqual([]);
+    expect(policyErrors({ loadBalancer: { warmupDurationSecs: '0.5ms' } })).toEqual([
+      { path: 'spec.trafficPolicy.loadBalancer.warmupDurationSecs', message: 'duration must be at least 1ms, got "0.5ms"' },
+    ]);
+    expect(policyErrors({ loadBalancer: { warmup: { minimumPercent: 120, aggression: 0.5 } } })).toEqual([
+      { path: 'spec.trafficPolicy.loadBalancer.warmup.duration', message: 'duration is required' },
+      { path: 'spec.trafficPolicy.loadBalancer.warmup.minimumPercent', message: 'minimumPercent value should be less than or equal to 100' },
+      { path: 'spec.trafficPolicy.loadBalancer.warmup.aggression', message: 'aggression should be greater than or equal to 1' },
+    ]);
+    expect(warnings({ host: 'r', trafficPolicy: { loadBalancer: { simple: 'RANDOM', warmupDurationSecs: '30s' } } })).toEqual([
+      { path: 'spec.trafficPolicy.loadBalancer.warmupDurationSecs', message: 'warmupDurationSecs applies to ROUND_ROBIN and LEAST_REQUEST only; ignored for RANDOM' },
+    ]);
+    expect(warnings({ host: 'r', trafficPolicy: { loadBalancer: { consistentHash: { useSourceIp: true }, warmup: { duration: '5s' } } } })).toEqual([
+      { path: 'spec.trafficPolicy.loadBalancer.warmup', message: 'warmup applies to ROUND_ROBIN and LEAST_REQUEST only; ignored for consistentHash' },
+    ]);
+  });
+
+  it('checks maglev table sizes (prime, below 5000011) and cookie hashing', () => {
+    expect(policyErrors({ loadBalancer: { consistentHash: { httpHeaderName: 'x', maglev: { tableSize: 65537 } } } })).toEqual([]);
+    expect(policyErrors({ loadBalancer: { consistentHash: { httpHeaderName: 'x', maglev: { tableSize: 65536 } } } })).toEqual([
+      { path: 'spec.trafficPolicy.loadBalancer.consistentHash.maglev.tableSize', message: 'tableSize must be a prime number for maglev, got 65536' },
+    ]);
+    expect(policyErrors({ loadBalancer: { consistentHash: { httpHeaderName: 'x', maglev: { tableSize: 5000011 } } } })).toEqual([
+      { path: 'spec.trafficPolicy.loadBalancer.consistentHash.maglev.tableSize', message: 'tableSize must be less than 5000011 for maglev' },
+    ]);
+    expect(policyErrors({ loadBalancer: { consistentHash: { httpHeaderName: 'x', maglev: {} } } })).toEqual([
+      { path: 'spec.trafficPolicy.loadBalancer.consistentHash.maglev.tableSize', message: 'tableSize must be set for maglev' },
+    ]);
+    expect(policyErrors({ loadBalancer: { consistentHash: { httpCookie: { name: 'u', ttl: '0s', path: '/', attributes: [{ name: 'SameSite', value: 'Strict' }] } } } })).toEqual([]);
+    expect(policyErrors({ loadBalancer: { consistentHash: { httpCookie: { ttl: '10s' } } } })).toEqual([
+      { path: 'spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.name', message: 'name required for HttpCookie' },
+    ]);
+  });
+
+  it('checks retry budgets and says that tunnel and proxyProtocol are not supported yet', () => {
+    expect(policyErrors({ retryBudget: { percent: 25, minRetryConcurrency: 5 } })).toEqual([]);
+    expect(policyErrors({ retryBudget: { percent: 120 } })).toEqual([
+      { path: 'spec.trafficPolicy.retryBudget.percent', message: 'retry budget percent 120 is not in range [0.0, 100.0]' },
+    ]);
+    expect(warnings({ host: 'r', trafficPolicy: { proxyProtocol: { version: 'V2' } } })).toEqual([
+      { path: 'spec.trafficPolicy.proxyProtocol', message: 'proxyProtocol is not supported yet: upstream connections carry no PROXY header' },
+    ]);
+    expect(warnings({ host: 'r', trafficPolicy: { tunnel: { targetHost: 'egress.example.com', targetPort: 443 } } })).toEqual([
+      { path: 'spec.trafficPolicy.tunnel', message: 'tunnel is not supported yet: connections go to the destination directly' },
     ]);
   });
 
@@ -150,6 +208,25 @@ describe('traffic policy', () => {
         message: 'using deprecated setting "consecutiveErrors", use "consecutiveGatewayErrors" or "consecutive5xxErrors" instead',
       },
     ]);
+  });
+
+  it('says mTLS modes are not supported yet, at every level, and keeps SIMPLE quiet unless it would verify', () => {
+    const mtls = (mode: string) => `mTLS is not supported yet: tls.mode ${mode} is ignored and connections stay plaintext`;
+    expect(warnings({ host: 'r', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } })).toEqual([{ path: 'spec.trafficPolicy.tls.mode', message: mtls('ISTIO_MUTUAL') }]);
+    expect(warnings({
+      host: 'r',
+      trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: 'MUTUAL', credentialName: 'c' } }] },
+      subsets: [{ name: 'v1', labels: { v: '1' }, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } }],
+    })).toEqual([
+      { path: 'spec.trafficPolicy.portLevelSettings[0].tls.mode', message: mtls('MUTUAL') },
+      { path: 'spec.subsets[0].trafficPolicy.tls.mode', message: mtls('ISTIO_MUTUAL') },
+    ]);
+    expect(warnings({ host: 'r', trafficPolicy: { tls: { mode: 'SIMPLE', sni: 'api.example.com' } } })).toEqual([]);
+    expect(warnings({ host: 'r', trafficPolicy: { tls: { mode: 'DISABLE' } } })).toEqual([]);
+    expect(warnings({ host: 'r', trafficPolicy: { tls: { mode: 'SIMPLE', caCertificates: '/ca.pem', subjectAltNames: ['api'] } } })).toEqual([
+      { path: 'spec.trafficPolicy.tls', message: 'server certificate verification is not supported yet: caCertificates, subjectAltNames ignored, the upstream certificate is not verified' },
+    ]);
+    expect(warnings({ host: 'r', trafficPolicy: { tls: { mode: 'SIMPLE', insecureSkipVerify: true } } })).toEqual([]);
   });
 
   it('checks client TLS', () => {

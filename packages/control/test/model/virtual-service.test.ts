@@ -126,7 +126,13 @@ describe('route, redirect, directResponse and delegate', () => {
       { path: 'spec.http[0]', message: 'HTTP route rule cannot contain both rewrite and redirect' },
     ]);
     expect(routeErrors({ ...routeTo(), delegate: { name: 'child' } })).toEqual([{ path: 'spec.http[0]', message: 'root HTTP route must not specify route' }]);
+    expect(routeErrors({ name: 'api', redirect: { uri: '/x' }, directResponse: { status: 404 }, delegate: { name: 'child' } })).toEqual([
+      { path: 'spec.http[0]', message: 'root HTTP route api must not specify redirect' },
+      { path: 'spec.http[0]', message: 'root HTTP route api must not specify directResponse' },
+    ]);
     expect(routeErrors({ delegate: { name: 'child', namespace: 'team' } })).toEqual([]);
+    // What a delegate route inherits may be set on the root route.
+    expect(routeErrors({ delegate: { name: 'child' }, timeout: '1s', retries: { attempts: 1 }, fault: { abort: { httpStatus: 500, percentage: { value: 1 } } }, headers: { request: { set: { a: 'b' } } } })).toEqual([]);
   });
 
   it('forbids delegating from a delegate', () => {
@@ -146,6 +152,10 @@ describe('route, redirect, directResponse and delegate', () => {
       { path: 'spec.http[0].redirect', message: 'only one of port, derivePort may be set, found port and derivePort' },
     ]);
     expect(routeErrors({ redirect: { derivePort: 'FROM_REQUEST_PORT', redirectCode: 308 } })).toEqual([]);
+    // 3xx codes Envoy cannot send would leave the route without an action.
+    expect(routeErrors({ redirect: { uri: '/a', redirectCode: 304 } })).toEqual([
+      { path: 'spec.http[0].redirect.redirectCode', message: 'redirect code 304 is not supported, use 301, 302, 303, 307 or 308' },
+    ]);
   });
 
   it('checks direct responses', () => {
@@ -269,6 +279,9 @@ describe('timeouts, retries, faults, mirrors, CORS and headers', () => {
     expect(routeErrors({ ...routeTo(), fault: { delay: { fixedDelay: '0.1ms', percentage: { value: 0.00001 } } } })).toEqual([
       { path: 'spec.http[0].fault.delay.percentage.value', message: 'percentage 0.00001 is neither 0.0, nor in range [0.0001, 100.0]' },
       { path: 'spec.http[0].fault.delay.fixedDelay', message: 'duration must be at least 1ms, got "0.1ms"' },
+    ]);
+    expect(routeErrors({ ...routeTo(), fault: { delay: { percentage: { value: 10 } } } })).toEqual([
+      { path: 'spec.http[0].fault.delay.fixedDelay', message: 'fixedDelay is required for a delay fault' },
     ]);
   });
 

@@ -115,8 +115,15 @@ describe('load balancing', () => {
     expect(routes.map((r: any) => r.route.hash_policy)).toEqual([[{ header: { header_name: 'x-user' } }], [{ header: { header_name: 'x-user' } }]]);
     expect(routes[0].route.retry_policy.retry_host_predicate).toBeUndefined();
     expect(hashRoute({ httpCookie: { name: 'session', path: '/', ttl: '30s' } }, toV1)[0].route.hash_policy).toEqual([{ cookie: { name: 'session', path: '/', ttl: { seconds: 30 } } }]);
+    expect(hashRoute({ httpCookie: { name: 'session', ttl: '0s', attributes: [{ name: 'SameSite', value: 'Strict' }, { name: 'Secure' }] } }, toV1)[0].route.hash_policy).toEqual([
+      { cookie: { name: 'session', ttl: { seconds: 0 }, attributes: [{ name: 'SameSite', value: 'Strict' }, { name: 'Secure' }] } },
+    ]);
     expect(hashRoute({ useSourceIp: true }, toV1)[0].route.hash_policy).toEqual([{ connection_properties: { source_ip: true } }]);
     expect(hashRoute({ httpQueryParameterName: 'user' }, toV1)[0].route.hash_policy).toEqual([{ query_parameter: { name: 'user' } }]);
+    // Split between destinations, retries may go elsewhere (Istio: hashing pins retries for a lone destination only).
+    const split = hashRoute({ httpHeaderName: 'x-user' }, { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 50 }, { destination: { host: 'reviews' }, weight: 50 }] }] });
+    expect(split[0].route.hash_policy).toEqual([{ header: { header_name: 'x-user' } }]);
+    expect(split[0].route.retry_policy.retry_host_predicate).toHaveLength(1);
     // The default route goes to the default cluster, which has no consistent hash here.
     expect(hashRoute({ httpHeaderName: 'x-user' })[0].route.hash_policy).toBeUndefined();
   });
@@ -206,21 +213,127 @@ describe('policy merging (Istio MergeTrafficPolicy)', () => {
   const all = clusters([shop, rule]);
   const c = (name: string): any => must(all.get(name), name);
 
-  test('rule level applies to every cluster; port-level settings override on their port', () => {
+  test('rule level applies to every cluster; a port-level setting replaces the rule level on its port, unset fields falling to defaults', () => {
     expect(c(`outbound|80||${FQDN('shop')}`)).toMatchObject({ lb_policy: 'ROUND_ROBIN', outlier_detection: { consecutive_5xx: { value: 2 } } });
     expect(c(`outbound|80||${FQDN('shop')}`).circuit_breakers.thresholds[0].max_connections).toEqual({ value: 10 });
-    expect(c(`outbound|9090||${FQDN('shop')}`).circuit_breakers.thresholds[0].max_connections).toEqual({ value: 90 });
-    expect(c(`outbound|9090|v1|${FQDN('shop')}`).circuit_breakers.thresholds[0].max_connections).toEqual({ value: 90 });
+    for (const name of [`outbound|9090||${FQDN('shop')}`, `outbound|9090|v1|${FQDN('shop')}`]) {
+      const on9090 = c(name);
+      expect(on9090.circuit_breakers.thresholds[0].max_connections).toEqual({ value: 90 });
+      // Not inherited from the rule level: Istio's defaults instead.
+      expect(on9090.lb_policy).toBe('LEAST_REQUEST');
+      expect(on9090.outlier_detection).toBeUndefined();
+    }
   });
 
-  test('a subset setting only loadBalancer keeps the rule outlier detection and pool (field by field)', () => {
+  test('a subset overrides field by field; its own port-level setting replaces everything on that port', () => {
     const v2on9090 = c(`outbound|9090|v2|${FQDN('shop')}`);
     expect(v2on9090.lb_policy).toBe('RANDOM');
-    expect(v2on9090.outlier_detection.consecutive_5xx).toEqual({ value: 2 });
     expect(v2on9090.circuit_breakers.thresholds[0].max_connections).toEqual({ value: 90 });
-    // The subset's own port-level setting is the most specific.
-    expect(c(`outbound|80|v2|${FQDN('shop')}`).lb_policy).toBe('LEAST_REQUEST');
-    expect(c(`outbound|80|v1|${FQDN('shop')}`).lb_policy).toBe('ROUND_ROBIN');
+    expect(v2on9090.outlier_detection).toBeUndefined();
+    const v2on80 = c(`outbound|80|v2|${FQDN('shop')}`);
+    expect(v2on80.lb_policy).toBe('LEAST_REQUEST');
+    expect(v2on80.outlier_detection).toBeUndefined();
+    expect(v2on80.circuit_breakers.thresholds[0].max_connections).toEqual({ value: MAX });
+    expect(c(`outbound|80|v1|${FQDN('shop')}`)).toMatchObject({ lb_policy: 'ROUND_ROBIN', outlier_detection: { consecutive_5xx: { value: 2 } } });
+    expect(c(`outbound|80|v1|${FQDN('shop')}`).circuit_breakers.thresholds[0].max_connections).toEqual({ value: 10 });
+  });
+
+  test('a subset keeps the rule-level fields it does not set', () => {
+    const keep = clusters([shop, dr('shop', {
+      host: 'shop',
+      trafficPolicy: { loadBalancer: { simple: 'ROUND_ROBIN' }, outlierDetection: { consecutive5xxErrors: 2 }, retryBudget: { percent: 5 } },
+      subsets: [{ name: 'v1', labels: { version: 'v1' }, trafficPolicy: { loadBalancer: { simple: 'RANDOM' } } }],
+    })]);
+    const v1: any = must(keep.get(`outbound|80|v1|${FQDN('shop')}`));
+    expect(v1).toMatchObject({ lb_policy: 'RANDOM', outlier_detection: { consecutive_5xx: { value: 2 } } });
+    expect(v1.circuit_breakers.thresholds[0].retry_budget).toEqual({ budget_percent: { value: 5 }, min_retry_concurrency: { value: 3 } });
+  });
+});
+
+describe('the rest of trafficPolicy, field by field (Istio cluster_traffic_policy.go)', () => {
+  const withPolicy = (trafficPolicy: object, p?: ProxyIdentity, objects: ConfigObject[] = [reviews]): any =>
+    cluster([...objects, dr('reviews', { host: 'reviews', trafficPolicy })], `outbound|9080||${FQDN('reviews')}`, p);
+  const lbOnly = (loadBalancer: object, p?: ProxyIdentity) => withPolicy({ loadBalancer }, p);
+
+  test('warmup: slow start on least request (also the default) and round robin', () => {
+    const full = { slow_start_config: { slow_start_window: { seconds: 30 }, aggression: { default_value: 2, runtime_key: '(' }, min_weight_percent: { value: 25 } } };
+    expect(lbOnly({ warmup: { duration: '30s', aggression: 2, minimumPercent: 25 } })).toMatchObject({ lb_policy: 'LEAST_REQUEST', least_request_lb_config: full });
+    expect(lbOnly({ simple: 'ROUND_ROBIN', warmup: { duration: '30s' } }).round_robin_lb_config).toEqual({
+      slow_start_config: { slow_start_window: { seconds: 30 }, aggression: { default_value: 1, runtime_key: '(' }, min_weight_percent: { value: 10 } },
+    });
+    expect(lbOnly({ simple: 'LEAST_CONN', warmupDurationSecs: '45s' }).least_request_lb_config).toEqual({ slow_start_config: { slow_start_window: { seconds: 45 } } });
+    // warmup wins over the older warmupDurationSecs.
+    expect(lbOnly({ simple: 'ROUND_ROBIN', warmupDurationSecs: '45s', warmup: { duration: '5s' } }).round_robin_lb_config.slow_start_config.slow_start_window).toEqual({ seconds: 5 });
+  });
+
+  test('warmup is not applied where Envoy has no slow start (random, consistent hash) nor for gRPC clients', () => {
+    const random = lbOnly({ simple: 'RANDOM', warmupDurationSecs: '30s' });
+    expect(random.lb_policy).toBe('RANDOM');
+    expect(Object.keys(random).filter((k) => k.endsWith('_lb_config'))).toEqual([]);
+    const hashed = lbOnly({ consistentHash: { httpHeaderName: 'x' }, warmupDurationSecs: '30s' });
+    expect(hashed.least_request_lb_config).toBeUndefined();
+    expect(hashed.ring_hash_lb_config).toBeDefined();
+    const grpc = lbOnly({ simple: 'ROUND_ROBIN', warmupDurationSecs: '30s' }, grpcClient());
+    expect(grpc).toMatchObject({ lb_policy: 'ROUND_ROBIN' });
+    expect(grpc.round_robin_lb_config).toBeUndefined();
+  });
+
+  test('retryBudget: a circuit-breaker retry budget (Istio defaults 0.2 percent, 3 concurrent retries)', () => {
+    expect(withPolicy({ retryBudget: {} }).circuit_breakers.thresholds[0].retry_budget).toEqual({ budget_percent: { value: 0.2 }, min_retry_concurrency: { value: 3 } });
+    expect(withPolicy({ retryBudget: { percent: 25, minRetryConcurrency: 7 } }).circuit_breakers.thresholds[0].retry_budget).toEqual({
+      budget_percent: { value: 25 }, min_retry_concurrency: { value: 7 },
+    });
+    expect(withPolicy({ loadBalancer: { simple: 'RANDOM' } }).circuit_breakers.thresholds[0].retry_budget).toBeUndefined();
+  });
+
+  test('idle timeout: HTTP idleTimeout, else the TCP one; 0s is passed on (disabled)', () => {
+    const common = (connectionPool: object) =>
+      withPolicy({ connectionPool }).typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].common_http_protocol_options;
+    expect(common({ tcp: { idleTimeout: '90s' } })).toEqual({ idle_timeout: { seconds: 90 } });
+    expect(common({ tcp: { idleTimeout: '90s' }, http: { idleTimeout: '15s' } })).toEqual({ idle_timeout: { seconds: 15 } });
+    expect(common({ tcp: { idleTimeout: '0s' } })).toEqual({ idle_timeout: { seconds: 0 } });
+  });
+
+  test('h2UpgradePolicy: DO_NOT_UPGRADE keeps HTTP/1.1 on HTTP ports, gRPC ports speak HTTP/2 regardless; max concurrent streams on HTTP/2', () => {
+    const options = (name: string, http: object): any =>
+      cluster([shop, dr('shop', { host: 'shop', trafficPolicy: { connectionPool: { http } } })], name).typed_extension_protocol_options?.['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+    expect(options(`outbound|80||${FQDN('shop')}`, { h2UpgradePolicy: 'DO_NOT_UPGRADE' })).toBeUndefined();
+    expect(options(`outbound|9090||${FQDN('shop')}`, { h2UpgradePolicy: 'DO_NOT_UPGRADE', maxConcurrentStreams: 8 }).explicit_http_config).toEqual({
+      http2_protocol_options: { max_concurrent_streams: { value: 8 } },
+    });
+    expect(options(`outbound|80||${FQDN('shop')}`, { h2UpgradePolicy: 'UPGRADE' }).explicit_http_config).toEqual({ http2_protocol_options: {} });
+    expect(options(`outbound|80||${FQDN('shop')}`, { maxRequestsPerConnection: 1 })).toMatchObject({
+      explicit_http_config: { http_protocol_options: {} }, common_http_protocol_options: { max_requests_per_connection: { value: 1 } },
+    });
+  });
+
+  test('outlier detection: local-origin errors split out and counted', () => {
+    expect(withPolicy({ outlierDetection: { splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 4, consecutiveGatewayErrors: 0 } }).outlier_detection).toEqual({
+      enforcing_success_rate: { value: 0 },
+      consecutive_5xx: { value: 5 },
+      enforcing_consecutive_5xx: { value: 100 },
+      consecutive_gateway_failure: { value: 0 },
+      enforcing_consecutive_gateway_failure: { value: 0 },
+      interval: { seconds: 10 },
+      base_ejection_time: { seconds: 30 },
+      max_ejection_percent: { value: 10 },
+      split_external_local_origin_errors: true,
+      consecutive_local_origin_failure: { value: 4 },
+      enforcing_consecutive_local_origin_failure: { value: 100 },
+      enforcing_local_origin_success_rate: { value: 0 },
+    });
+  });
+
+  test('tls: SIMPLE originates TLS (rule, subset or port level); DISABLE, MUTUAL and ISTIO_MUTUAL stay plaintext', () => {
+    const simple = withPolicy({ tls: { mode: 'SIMPLE', sni: 'reviews.example' } });
+    expect(simple.transport_socket).toEqual({
+      name: 'envoy.transport_sockets.tls',
+      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', sni: 'reviews.example', common_tls_context: {} },
+    });
+    for (const mode of ['DISABLE', 'MUTUAL', 'ISTIO_MUTUAL']) expect(withPolicy({ tls: { mode } }).transport_socket).toBeUndefined();
+    const bySubset = clusters([reviews, dr('reviews', { host: 'reviews', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } }, subsets: [{ name: 'v1', labels: {}, trafficPolicy: { tls: { mode: 'SIMPLE' } } }] })]);
+    expect((bySubset.get(`outbound|9080|v1|${FQDN('reviews')}`) as any).transport_socket.typed_config.sni).toBe(FQDN('reviews'));
+    expect((bySubset.get(`outbound|9080||${FQDN('reviews')}`) as any).transport_socket).toBeUndefined();
   });
 });
 

@@ -142,7 +142,8 @@ spec:
       { name: 'x-trace', string_match: { safe_regex: { google_re2: {}, regex: '^[a-f0-9]+$' } } },
       { name: 'x-present', present_match: true },
       { name: 'x-debug', present_match: true, invert_match: true },
-      { name: 'x-env', string_match: { exact: 'prod' }, invert_match: true },
+      // A request without x-env satisfies "without x-env: prod" (Istio's treat_missing_header_as_empty).
+      { name: 'x-env', string_match: { exact: 'prod' }, invert_match: true, treat_missing_header_as_empty: true },
       { name: ':method', string_match: { exact: 'POST' } },
       { name: ':authority', string_match: { prefix: 'reviews' } },
       { name: ':scheme', string_match: { exact: 'https' } },
@@ -151,6 +152,19 @@ spec:
       { name: 'page', string_match: { exact: '2' } },
       { name: 'q', string_match: { safe_regex: { google_re2: {}, regex: '^a.*' } } },
     ]);
+  });
+
+  test('regex "*" means "present" (Istio\'s metacharacter, not RE2) in headers, withoutHeaders and query parameters', () => {
+    const v = vs('star', { hosts: ['reviews'], http: [{
+      match: [{ headers: { 'x-a': { regex: '*' } }, withoutHeaders: { 'x-b': { regex: '*' } }, queryParams: { q: { regex: '*' } } }],
+      route: [{ destination: { host: 'reviews' } }],
+    }] });
+    const [r] = routesOf([reviews, v], `${FQDN('reviews')}:9080`);
+    expect(r.match).toEqual({
+      prefix: '/',
+      headers: [{ name: 'x-a', present_match: true }, { name: 'x-b', present_match: true, invert_match: true }],
+      query_parameters: [{ name: 'q', present_match: true }],
+    });
   });
 
   test('port, sourceLabels, sourceNamespace and gateways select who the match is for', () => {
@@ -213,6 +227,52 @@ describe('actions', () => {
     ]);
   });
 
+  test("no retries field: Istio's default retry policy", () => {
+    expect(one({ route: [{ destination: { host: 'reviews' } }] }).route.retry_policy).toEqual({
+      retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
+      num_retries: { value: 2 },
+      retriable_status_codes: [503],
+      host_selection_retry_max_attempts: 5,
+      retry_host_predicate: [{
+        name: 'envoy.retry_host_predicates.previous_hosts',
+        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' },
+      }],
+    });
+  });
+
+  test('retries: attempts, perTryTimeout, retryRemoteLocalities, retryIgnorePreviousHosts, backoff', () => {
+    const r = one({ retries: { attempts: 3, perTryTimeout: '2s', retryRemoteLocalities: true, backoff: '50ms' }, route: [{ destination: { host: 'reviews' } }] });
+    expect(r.route.retry_policy).toMatchObject({
+      num_retries: { value: 3 },
+      // retryOn left out keeps the default conditions and codes.
+      retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
+      retriable_status_codes: [503],
+      per_try_timeout: { seconds: 2 },
+      retry_priority: {
+        name: 'envoy.retry_priorities.previous_priorities',
+        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig', update_frequency: 2 },
+      },
+      retry_back_off: { base_interval: { seconds: 0, nanos: 50_000_000 } },
+    });
+    expect(r.route.retry_policy.retry_host_predicate).toHaveLength(1);
+    const sticky = one({ retries: { attempts: 1, retryIgnorePreviousHosts: false }, route: [{ destination: { host: 'reviews' } }] });
+    expect(sticky.route.retry_policy.retry_host_predicate).toBeUndefined();
+    expect(sticky.route.retry_policy.retry_back_off).toBeUndefined();
+    // Only status codes: retriable-status-codes is added for them.
+    expect(one({ retries: { attempts: 1, retryOn: '502,504' }, route: [{ destination: { host: 'reviews' } }] }).route.retry_policy).toMatchObject({
+      retry_on: 'retriable-status-codes', retriable_status_codes: [502, 504],
+    });
+  });
+
+  test('timeout: unset and 0s both disable it (0), gRPC deadlines follow it', () => {
+    for (const timeout of [undefined, '0s']) {
+      const r = one({ timeout, route: [{ destination: { host: 'reviews' } }] });
+      expect(r.route.timeout).toEqual({ seconds: 0 });
+      expect(r.route.max_grpc_timeout).toEqual({ seconds: 0 });
+    }
+    expect(one({ timeout: '250ms', route: [{ destination: { host: 'reviews' } }] }).route.timeout).toEqual({ seconds: 0, nanos: 250_000_000 });
+  });
+
   test('timeout and retries (Istio semantics)', () => {
     const r = one({ timeout: '1.5s', retries: { attempts: 4, perTryTimeout: '250ms', retryOn: 'gateway-error,503,reset' }, route: [{ destination: { host: 'reviews' } }] });
     expect(r.route.timeout).toEqual({ seconds: 1, nanos: 500_000_000 });
@@ -249,6 +309,19 @@ describe('actions', () => {
     expect(re.route.regex_rewrite).toEqual({ pattern: { google_re2: {}, regex: '^/old/(.*)$' }, substitution: '/new/\\1' });
   });
 
+  test('redirect ports: derivePort FROM_REQUEST_PORT is the routed port, default ports stay out of the Location', () => {
+    const redirect = (r: object) => one({ redirect: r }).redirect;
+    expect(redirect({ derivePort: 'FROM_REQUEST_PORT', redirectCode: 307 })).toEqual({ port_redirect: 9080, response_code: 'TEMPORARY_REDIRECT' });
+    expect(redirect({ uri: '/a', derivePort: 'FROM_PROTOCOL_DEFAULT' })).toEqual({ path_redirect: '/a', response_code: 'MOVED_PERMANENTLY' });
+    expect(redirect({ authority: 'x.example', port: 80 })).toEqual({ host_redirect: 'x.example', response_code: 'MOVED_PERMANENTLY' });
+    expect(redirect({ scheme: 'https', port: 443 })).toEqual({ scheme_redirect: 'https', response_code: 'MOVED_PERMANENTLY' });
+    expect(redirect({ scheme: 'https', port: 80, redirectCode: 303 })).toEqual({ scheme_redirect: 'https', port_redirect: 80, response_code: 'SEE_OTHER' });
+    expect(redirect({ uri: '/p', redirectCode: 308 }).response_code).toBe('PERMANENT_REDIRECT');
+    // On port 80 the request port is the default one.
+    const v = vs('r80', { hosts: ['shop'], http: [{ redirect: { derivePort: 'FROM_REQUEST_PORT', uri: '/x' } }] });
+    expect(routesOf([shop, v], `${FQDN('shop')}:80`)[0].redirect).toEqual({ path_redirect: '/x', response_code: 'MOVED_PERMANENTLY' });
+  });
+
   test('redirect and direct response', () => {
     expect(one({ redirect: { uri: '/moved', authority: 'new.example.com', redirectCode: 302 } }).redirect).toEqual({
       path_redirect: '/moved', host_redirect: 'new.example.com', response_code: 'FOUND',
@@ -282,6 +355,16 @@ describe('actions', () => {
     expect(single.request_headers_to_add.map((h: any) => h.header.key)).toEqual(['x-a', 'x-b']);
   });
 
+  test('an authority in headers.request.add rewrites the host too; the route level wins over the destination', () => {
+    const added = one({ headers: { request: { add: { ':authority': 'added.internal', 'x-a': '1' } } }, route: [{ destination: { host: 'reviews' } }] });
+    expect(added.route.host_rewrite_literal).toBe('added.internal');
+    expect(added.request_headers_to_add).toEqual([{ header: { key: 'x-a', value: '1' }, append_action: 'APPEND_IF_EXISTS_OR_ADD' }]);
+    const both = one({ headers: { request: { set: { host: 'route.internal' } } }, route: [{ destination: { host: 'reviews' }, headers: { request: { set: { host: 'dest.internal' } } } }] });
+    expect(both.route.host_rewrite_literal).toBe('route.internal');
+    const destOnly = one({ route: [{ destination: { host: 'reviews' }, headers: { request: { set: { host: 'dest.internal' } } } }] });
+    expect(destOnly.route.host_rewrite_literal).toBe('dest.internal');
+  });
+
   test('mirrors with runtime fractions', () => {
     const r = one({
       mirror: { host: 'reviews', subset: 'v2' },
@@ -291,7 +374,20 @@ describe('actions', () => {
     });
     expect(r.route.request_mirror_policies).toEqual([
       { cluster: `outbound|9080|v2|${FQDN('reviews')}`, runtime_fraction: { default_value: { numerator: 125_000, denominator: 'MILLION' } }, trace_sampled: { value: false } },
-      { cluster: `outbound|80||${FQDN('shop')}`, runtime_fraction: { default_value: { numerator: 1_000_000, denominator: 'MILLION' } }, trace_sampled: { value: false } },
+      // No percentage: every request (Istio writes 100/HUNDRED).
+      { cluster: `outbound|80||${FQDN('shop')}`, runtime_fraction: { default_value: { numerator: 100, denominator: 'HUNDRED' } }, trace_sampled: { value: false } },
+    ]);
+  });
+
+  test('mirror percentages: the deprecated integer mirrorPercent, and an explicit 0 means no mirror at all', () => {
+    const mirrors = (http: object) => one({ ...http, route: [{ destination: { host: 'reviews', subset: 'v1' } }] }).route.request_mirror_policies;
+    expect(mirrors({ mirror: { host: 'reviews', subset: 'v2' }, mirrorPercent: 30 })[0].runtime_fraction).toEqual({ default_value: { numerator: 30, denominator: 'HUNDRED' } });
+    expect(mirrors({ mirror: { host: 'reviews', subset: 'v2' } })[0].runtime_fraction).toEqual({ default_value: { numerator: 100, denominator: 'HUNDRED' } });
+    expect(mirrors({ mirror: { host: 'reviews', subset: 'v2' }, mirrorPercentage: { value: 0 } })).toBeUndefined();
+    expect(mirrors({ mirror: { host: 'reviews', subset: 'v2' }, mirrorPercent: 0 })).toBeUndefined();
+    const some = mirrors({ mirrors: [{ destination: { host: 'reviews', subset: 'v2' }, percentage: { value: 0 } }, { destination: { host: 'reviews', subset: 'v3' }, percentage: { value: 0.5 } }] });
+    expect(some).toEqual([
+      { cluster: `outbound|9080|v3|${FQDN('reviews')}`, runtime_fraction: { default_value: { numerator: 5000, denominator: 'MILLION' } }, trace_sampled: { value: false } },
     ]);
   });
 
@@ -309,34 +405,18 @@ describe('actions', () => {
       allow_methods: 'GET,POST', allow_headers: 'x-a', expose_headers: 'x-b', max_age: '86400',
       allow_credentials: { value: true },
       filter_enabled: { default_value: { numerator: 100, denominator: 'HUNDRED' } },
+      forward_not_matching_preflights: { value: true },
     });
   });
-});
 
-describe('delegation', () => {
-  const root = vs('root', { hosts: ['reviews'], http: [
-    { name: 'api', match: [{ uri: { prefix: '/api' } }], delegate: { name: 'api-routes', namespace: 'team' } },
-    { name: 'rest', route: [{ destination: { host: 'reviews' } }] },
-  ] });
-  const delegate = vs('api-routes', { http: [
-    { name: 'v1', match: [{ uri: { prefix: '/api/v1' }, headers: { 'x-user': { exact: 'a' } } }], route: [{ destination: { host: 'reviews.default.svc.cluster.local', subset: 'v1' } }] },
-    { name: 'bad', match: [{ uri: { prefix: '/other' } }], route: [{ destination: { host: 'reviews', subset: 'x' } }] },
-    { name: 'fallback', route: [{ destination: { host: 'reviews', subset: 'v2' } }] },
-  ] }, 'team');
-
-  test('delegate routes take the delegating match ANDed with their own, in place', () => {
-    const routes = routesOf([reviews, root, delegate], `${FQDN('reviews')}:9080`);
-    expect(routes.map((r) => r.name)).toEqual(['v1', 'fallback', 'rest']);
-    expect(routes[0].match).toEqual({ prefix: '/api/v1', headers: [{ name: 'x-user', string_match: { exact: 'a' } }] });
-    expect(routes[1].match).toEqual({ prefix: '/api' });
-    // The delegate's short names resolve in its own namespace: `reviews` there is reviews.team.
-    expect(routes[1].route.cluster).toBe(`outbound|9080|v2|${FQDN('reviews', 'team')}`);
-    expect(routes[0].route.cluster).toBe(`outbound|9080|v1|${FQDN('reviews')}`);
-  });
-
-  test('a missing delegate contributes nothing', () => {
-    const routes = routesOf([reviews, root], `${FQDN('reviews')}:9080`);
-    expect(routes.map((r) => r.name)).toEqual(['rest']);
+  test('CORS: unmatchedPreflights IGNORE stops forwarding; allowOrigins wins over the deprecated allowOrigin', () => {
+    const cors = (corsPolicy: object) => one({ corsPolicy, route: [{ destination: { host: 'reviews' } }] }).typed_per_filter_config['envoy.filters.http.cors'];
+    expect(cors({ allowOrigins: [{ prefix: 'https://' }], unmatchedPreflights: 'IGNORE' })).toMatchObject({
+      allow_origin_string_match: [{ prefix: 'https://' }], forward_not_matching_preflights: { value: false },
+    });
+    expect(cors({ allowOrigins: [{ exact: 'https://a' }], unmatchedPreflights: 'FORWARD' }).forward_not_matching_preflights).toEqual({ value: true });
+    expect(cors({ allowOrigin: ['https://legacy'] }).allow_origin_string_match).toEqual([{ exact: 'https://legacy' }]);
+    expect(cors({ allowOrigins: [{ exact: 'https://new' }], allowOrigin: ['https://legacy'] }).allow_origin_string_match).toEqual([{ exact: 'https://new' }]);
   });
 });
 

@@ -3,8 +3,12 @@ import type { ClientTLSSettings } from '../istio-types.js';
 import type { FieldPath } from './path.js';
 import type { Reporter } from './reporter.js';
 
+/** What SIMPLE origination would need to verify the server; Trellis sends only the SNI so far. */
+const VERIFICATION_FIELDS = ['caCertificates', 'subjectAltNames', 'credentialName', 'caCrl'] as const;
+
 export function validateClientTLS(tls: ClientTLSSettings | undefined, path: FieldPath, r: Reporter): void {
   if (!tls) return;
+  warnUnsupported(tls, path, r);
   if (tls.insecureSkipVerify) {
     if (tls.mode === 'SIMPLE' && (tls.caCertificates || tls.credentialName || tls.subjectAltNames)) {
       r.error(path, 'cannot specify CaCertificates or CredentialName or SubjectAltNames when InsecureSkipVerify is set true');
@@ -23,5 +27,18 @@ export function validateClientTLS(tls: ClientTLSSettings | undefined, path: Fiel
   if (tls.mode === 'MUTUAL') {
     if (!tls.clientCertificate) r.error([...path, 'clientCertificate'], 'client certificate required for mutual tls');
     if (!tls.privateKey) r.error([...path, 'privateKey'], 'private key required for mutual tls');
+  }
+}
+
+/** Modes and fields Trellis accepts but can't honour yet: said out loud, never dropped silently. */
+function warnUnsupported(tls: ClientTLSSettings, path: FieldPath, r: Reporter): void {
+  if (tls.mode === 'ISTIO_MUTUAL' || tls.mode === 'MUTUAL') {
+    r.warn([...path, 'mode'], `mTLS is not supported yet: tls.mode ${tls.mode} is ignored and connections stay plaintext`);
+    return;
+  }
+  if (tls.mode !== 'SIMPLE' || tls.insecureSkipVerify) return;
+  const ignored = VERIFICATION_FIELDS.filter((f) => tls[f] !== undefined);
+  if (ignored.length > 0) {
+    r.warn(path, `server certificate verification is not supported yet: ${ignored.join(', ')} ignored, the upstream certificate is not verified`);
   }
 }

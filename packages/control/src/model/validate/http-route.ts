@@ -67,6 +67,7 @@ function validateConflicts(route: HTTPRoute, type: HTTPRouteType, path: FieldPat
     const root = route.name ? `root HTTP route ${route.name}` : 'root HTTP route';
     if (route.redirect) r.error(path, `${root} must not specify redirect`);
     if (route.route) r.error(path, `${root} must not specify route`);
+    if (route.directResponse) r.error(path, `${root} must not specify directResponse`);
     return;
   }
   if (type === 'delegate' && route.delegate) r.error([...path, 'delegate'], 'delegate HTTP route cannot contain delegate');
@@ -162,6 +163,8 @@ function validateFault(fault: HTTPFaultInjection | undefined, path: FieldPath, r
     validatePercentInt(delay.percent, [...at, 'percent'], r);
     validateDurationAtLeast1ms(delay.fixedDelay, [...at, 'fixedDelay'], r);
     if (delay.exponentialDelay !== undefined) r.error([...at, 'exponentialDelay'], 'exponentialDelay not supported yet');
+    // Envoy's FaultDelay needs a delay; Istio would send one without and the proxy would NACK the routes.
+    else if (delay.fixedDelay === undefined) r.error([...at, 'fixedDelay'], 'fixedDelay is required for a delay fault');
   }
 }
 
@@ -223,14 +226,18 @@ export function validateRouteDestinations(
 }
 
 const REDIRECT_SCHEMES = new Set(['http', 'https']);
+const ENVOY_REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 
 function validateRedirect(redirect: HTTPRedirect | undefined, path: FieldPath, r: Reporter): void {
   if (!redirect) return;
   if (!redirect.uri && !redirect.authority && redirect.port === undefined && redirect.derivePort === undefined && !redirect.scheme) {
     r.error(path, 'redirect must specify URI, authority, scheme, or port');
   }
-  if (redirect.redirectCode !== undefined && redirect.redirectCode !== 0 && (redirect.redirectCode < 300 || redirect.redirectCode > 399)) {
-    r.error([...path, 'redirectCode'], `${redirect.redirectCode} is not a valid redirect code, must be 3xx`);
+  const code = redirect.redirectCode;
+  if (code !== undefined && code !== 0) {
+    if (code < 300 || code > 399) r.error([...path, 'redirectCode'], `${code} is not a valid redirect code, must be 3xx`);
+    // Istio accepts any 3xx but can only send these; for the others it would emit a route without action.
+    else if (!ENVOY_REDIRECT_CODES.has(code)) r.error([...path, 'redirectCode'], `redirect code ${code} is not supported, use 301, 302, 303, 307 or 308`);
   }
   if (redirect.scheme && !REDIRECT_SCHEMES.has(redirect.scheme)) r.error([...path, 'scheme'], 'invalid redirect scheme, must be "http" or "https"');
   if (redirect.port !== undefined && redirect.port > 0) validatePort(redirect.port, [...path, 'port'], r);

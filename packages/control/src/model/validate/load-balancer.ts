@@ -30,6 +30,15 @@ export function validateLoadBalancer(lb: LoadBalancerSettings | undefined, outli
     }
   }
   validateLocalityLbSetting(lb.localityLbSetting, outlier, [...path, 'localityLbSetting'], r);
+  if (lb.localityLbSetting && lb.localityLbSetting.enabled !== false) {
+    r.warn([...path, 'localityLbSetting'], 'locality load balancing is not supported yet: endpoints are balanced without regard to locality');
+  }
+  validateDurationAtLeast1ms(lb.warmupDurationSecs, [...path, 'warmupDurationSecs'], r);
+  const slowStart = lb.warmup ? 'warmup' : lb.warmupDurationSecs !== undefined ? 'warmupDurationSecs' : undefined;
+  if (slowStart && (hash || lb.simple === 'RANDOM' || lb.simple === 'PASSTHROUGH')) {
+    // Envoy's slow start exists for round robin and least request only (Istio drops it silently).
+    r.warn([...path, slowStart], `${slowStart} applies to ROUND_ROBIN and LEAST_REQUEST only; ignored for ${hash ? 'consistentHash' : lb.simple}`);
+  }
   if (lb.warmup) {
     const at = [...path, 'warmup'];
     if (lb.warmup.duration === undefined) r.error([...at, 'duration'], 'duration is required');

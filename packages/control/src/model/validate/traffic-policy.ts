@@ -37,7 +37,12 @@ export function validateTrafficPolicy(tp: TrafficPolicy | undefined, path: Field
     validateLoadBalancer(p.loadBalancer, p.outlierDetection, [...at, 'loadBalancer'], r);
     validateClientTLS(p.tls, [...at, 'tls'], r);
   });
+  if (tp.retryBudget?.percent !== undefined && (tp.retryBudget.percent < 0 || tp.retryBudget.percent > 100)) {
+    r.error([...path, 'retryBudget', 'percent'], `retry budget percent ${tp.retryBudget.percent} is not in range [0.0, 100.0]`);
+  }
+  if (proxyProtocol) r.warn([...path, 'proxyProtocol'], 'proxyProtocol is not supported yet: upstream connections carry no PROXY header');
   if (tunnel) {
+    r.warn([...path, 'tunnel'], 'tunnel is not supported yet: connections go to the destination directly');
     const at = [...path, 'tunnel'];
     if (tunnel.protocol && tunnel.protocol !== 'CONNECT' && tunnel.protocol !== 'POST') r.error([...at, 'protocol'], 'tunnel protocol must be "CONNECT" or "POST"');
     if (!isIPAddress(tunnel.targetHost ?? '') && validateFQDN(tunnel.targetHost ?? '')) r.error([...at, 'targetHost'], 'tunnel target host must be valid FQDN or IP address');
