@@ -3,14 +3,20 @@ import type { Host } from '../cluster/host.js';
 import type { EnvoyJson } from '@trellis/envoy-api';
 import type { UpstreamPools } from '../upstream/upstream-pools.js';
 
-const HEALTH_FLAGS: Record<string, string> = {
-  UNKNOWN: 'healthy',
-  HEALTHY: 'healthy',
+const EDS_HEALTH_FLAGS: Record<string, string> = {
+  UNKNOWN: '',
+  HEALTHY: '',
   UNHEALTHY: '/failed_eds_health',
   TIMEOUT: '/failed_eds_health',
   DRAINING: '/pending_dynamic_removal',
   DEGRADED: '/degraded_eds_health',
 };
+
+/** Envoy's healthFlagsToString: `healthy`, or each flag set (outlier ejection first, as Envoy orders them). */
+function healthFlags(h: Host): string {
+  const flags = (h.ejected ? '/failed_outlier_check' : '') + EDS_HEALTH_FLAGS[h.health];
+  return flags === '' ? 'healthy' : flags;
+}
 
 interface HostStat {
   readonly name: string;
@@ -40,20 +46,32 @@ export function clustersText(clusters: ReadonlyMap<string, Cluster>, pools: Upst
   for (const name of [...clusters.keys()].sort()) {
     const c = clusters.get(name)!;
     lines.push(`${name}::observability_name::${name}`);
+    const od = c.outlierDetector;
+    if (od) {
+      lines.push(`${name}::outlier::success_rate_average::${od.successRateAverage}`);
+      lines.push(`${name}::outlier::success_rate_ejection_threshold::${od.successRateEjectionThreshold}`);
+      lines.push(`${name}::outlier::local_origin_success_rate_average::${od.localOriginSuccessRateAverage}`);
+      lines.push(`${name}::outlier::local_origin_success_rate_ejection_threshold::${od.localOriginSuccessRateEjectionThreshold}`);
+    }
+    const r = c.resources;
+    lines.push(`${name}::default_priority::max_connections::${r.connections.max}`);
+    lines.push(`${name}::default_priority::max_pending_requests::${r.pendingRequests.max}`);
+    lines.push(`${name}::default_priority::max_requests::${r.requests.max}`);
+    lines.push(`${name}::default_priority::max_retries::${r.retries.max}`);
     lines.push(`${name}::added_via_api::true`);
-    for (const h of c.hosts.allHosts) {
+    for (const h of allHosts(c)) {
       const p = `${name}::${h.address}`;
       for (const st of hostStats(h, pools)) lines.push(`${p}::${st.name}::${st.value}`);
       lines.push(`${p}::hostname::${h.endpoint.hostname}`);
-      lines.push(`${p}::health_flags::${HEALTH_FLAGS[h.health]}`);
+      lines.push(`${p}::health_flags::${healthFlags(h)}`);
       lines.push(`${p}::weight::${h.weight}`);
       lines.push(`${p}::region::${h.locality.region}`);
       lines.push(`${p}::zone::${h.locality.zone}`);
       lines.push(`${p}::sub_zone::${h.locality.subZone}`);
       lines.push(`${p}::canary::false`);
       lines.push(`${p}::priority::${h.priority}`);
-      lines.push(`${p}::success_rate::-1`);
-      lines.push(`${p}::local_origin_success_rate::-1`);
+      lines.push(`${p}::success_rate::${h.outlier?.successRate ?? -1}`);
+      lines.push(`${p}::local_origin_success_rate::${h.outlier?.localOriginSuccessRate ?? -1}`);
     }
   }
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
@@ -68,10 +86,20 @@ export function clustersJson(clusters: ReadonlyMap<string, Cluster>, pools: Upst
         name,
         observability_name: name,
         added_via_api: true,
-        host_statuses: c.hosts.allHosts.map((h) => ({
+        circuit_breakers: {
+          thresholds: [
+            {
+              max_connections: c.resources.connections.max,
+              max_pending_requests: c.resources.pendingRequests.max,
+              max_requests: c.resources.requests.max,
+              max_retries: c.resources.retries.max,
+            },
+          ],
+        },
+        host_statuses: allHosts(c).map((h) => ({
           address: { socket_address: { address: h.ip, port_value: h.port } },
           stats: hostStats(h, pools).map((s) => (s.gauge ? { type: 'GAUGE', name: s.name, value: String(s.value) } : { name: s.name, value: String(s.value) })),
-          health_status: { eds_health_status: h.health },
+          health_status: { eds_health_status: h.health, ...(h.ejected ? { failed_outlier_check: true } : {}) },
           weight: h.weight,
           hostname: h.endpoint.hostname,
           locality: { region: h.locality.region, zone: h.locality.zone, sub_zone: h.locality.subZone },
@@ -80,4 +108,10 @@ export function clustersJson(clusters: ReadonlyMap<string, Cluster>, pools: Upst
       };
     }),
   };
+}
+
+/** The cluster's endpoints, and the destinations an ORIGINAL_DST cluster has seen. */
+function allHosts(c: Cluster): readonly Host[] {
+  const dynamic = c.dynamicHosts;
+  return dynamic.length === 0 ? c.hosts.allHosts : [...c.hosts.allHosts, ...dynamic];
 }

@@ -9,6 +9,7 @@ import type {
   LocalityEndpoints,
   UpstreamProtocol,
 } from './compiled-config.js';
+import { compileCircuitBreakers, compileConnectionPool, compileLbConfig, compileOutlierDetection } from './compile-cluster-policy.js';
 import {
   Where,
   anyTypeName,
@@ -38,14 +39,8 @@ const LB_POLICIES = [
   'CLUSTER_PROVIDED',
   'LOAD_BALANCING_POLICY_CONFIG',
 ] as const;
+/** Policies for clusters with their own endpoints (CLUSTER_PROVIDED is ORIGINAL_DST's). */
 const SUPPORTED_LB: readonly string[] = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RING_HASH', 'RANDOM', 'MAGLEV'];
-const LB_CONFIG_FIELD: Record<LbPolicy, string | null> = {
-  ROUND_ROBIN: 'round_robin_lb_config',
-  LEAST_REQUEST: 'least_request_lb_config',
-  RING_HASH: 'ring_hash_lb_config',
-  MAGLEV: 'maglev_lb_config',
-  RANDOM: null,
-};
 const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
 /**
@@ -70,13 +65,10 @@ export function compileCluster(
   });
   checkTransportSocket(where, c.transport_socket, 'transport_socket');
   const type = enumName(where, c.type, 'type', DISCOVERY_TYPES, 'STATIC');
-  if (type === 'ORIGINAL_DST') {
-    where.reject('type', 'ORIGINAL_DST clusters need the connection\'s original destination, which this sidecar does not see');
+  const lbPolicy = lbPolicyOf(where, c, type);
+  if (type === 'ORIGINAL_DST' && c.load_assignment !== undefined && c.load_assignment !== null) {
+    where.reject('load_assignment', 'ORIGINAL_DST clusters must have no load assignment configured');
   }
-  const lbName = enumName(where, c.lb_policy, 'lb_policy', LB_POLICIES, 'ROUND_ROBIN');
-  if (!SUPPORTED_LB.includes(lbName)) where.reject('lb_policy', `lb_policy ${lbName} is not supported`);
-  const lbPolicy = lbName as LbPolicy;
-  const lbField = LB_CONFIG_FIELD[lbPolicy];
   const edsServiceName = type === 'EDS' ? edsName(where, c, name) : null;
   const assignment = type === 'EDS' ? assignments.get(edsServiceName!) : obj(where, c.load_assignment, 'load_assignment');
   // A bad ClusterLoadAssignment is reported against the endpoint resource itself.
@@ -87,21 +79,39 @@ export function compileCluster(
       : compileLocalities(where, assignment, 'load_assignment.', type);
   const common = obj(where, c.common_lb_config, 'common_lb_config');
   const panic = common ? obj(where, common.healthy_panic_threshold, 'common_lb_config.healthy_panic_threshold') : undefined;
+  const breakers = compileCircuitBreakers(where, c.circuit_breakers);
   return {
     name,
     discoveryType: type,
     edsServiceName,
     lbPolicy,
-    lbConfig: lbField ? (obj(where, c[lbField], lbField) ?? null) : null,
+    lbConfig: compileLbConfig(where, c, lbPolicy),
     connectTimeoutMs: durationMs(where, c.connect_timeout, 'connect_timeout') ?? DEFAULT_CONNECT_TIMEOUT_MS,
     protocol: upstreamProtocol(where, c),
     healthyPanicThreshold: panic ? (num(where, panic.value, 'common_lb_config.healthy_panic_threshold.value') ?? 0) : 50,
     localities,
     dnsRefreshRateMs: durationMs(where, c.dns_refresh_rate, 'dns_refresh_rate') || DEFAULT_DNS_REFRESH_MS,
     dnsLookupFamily: enumName(where, c.dns_lookup_family, 'dns_lookup_family', ['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'], 'AUTO'),
-    outlierDetection: obj(where, c.outlier_detection, 'outlier_detection') ?? null,
-    circuitBreakers: obj(where, c.circuit_breakers, 'circuit_breakers') ?? null,
+    outlierDetection: compileOutlierDetection(where, c.outlier_detection),
+    circuitBreakers: breakers.thresholds,
+    connectionPool: compileConnectionPool(where, c, breakers.perHostMaxConnections),
   };
+}
+
+/**
+ * `lb_policy`, checked against the discovery type as Envoy does: CLUSTER_PROVIDED belongs to ORIGINAL_DST
+ * clusters (which pick the caller's destination themselves) and nothing else.
+ */
+function lbPolicyOf(where: Where, c: EnvoyJson, type: DiscoveryType): LbPolicy {
+  const lbName = enumName(where, c.lb_policy, 'lb_policy', LB_POLICIES, 'ROUND_ROBIN');
+  if (type === 'ORIGINAL_DST') {
+    if (lbName !== 'CLUSTER_PROVIDED') {
+      where.reject('lb_policy', `LB policy ${lbName} is not valid for Cluster type ORIGINAL_DST. Only 'CLUSTER_PROVIDED' is allowed with cluster type 'ORIGINAL_DST'`);
+    }
+    return 'CLUSTER_PROVIDED';
+  }
+  if (!SUPPORTED_LB.includes(lbName)) where.reject('lb_policy', `lb_policy ${lbName} is not supported`);
+  return lbName as LbPolicy;
 }
 
 function edsName(where: Where, c: EnvoyJson, clusterName: string): string {

@@ -138,7 +138,7 @@ function compileHttpFilters(
     const config: HttpFilterConfig = { name, typeName: kind.typeName, config: typed ?? {} };
     httpFilters.push(config);
     if (kind.terminal) suppressEnvoyHeaders = bool(where, config.config.suppress_envoy_headers, `${f}.typed_config.suppress_envoy_headers`) ?? false;
-    if (kind.create) filterChain.push(kind.create(config));
+    filterChain.push(kind.create(config, where, `${f}.typed_config`));
   });
   return { httpFilters, filterChain, suppressEnvoyHeaders };
 }

@@ -130,7 +130,7 @@ export function compileQueryMatcher(where: Where, v: unknown, field: string): Ro
 /** What compiling a route's match yields: the matcher, and how much of `:path` a prefix_rewrite replaces. */
 export interface CompiledRouteMatch {
   readonly matcher: RouteMatcher;
-  /** Length of the matched prefix (or exact path); null for regex matches, which can't prefix_rewrite. */
+  /** Length of the matched prefix (or exact path); null for regex matches (a prefix_rewrite swaps the whole path). */
   readonly matchedLength: number | null;
 }
 

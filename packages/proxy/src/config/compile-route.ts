@@ -4,24 +4,29 @@ import type {
   ClusterSpecifier,
   DirectResponseAction,
   ForwardAction,
+  MirrorPolicy,
   PathRewrite,
   RedirectAction,
   RetryPolicy,
   RouteAction,
   RouteEntry,
+  RouteFilterConfig,
   WeightedCluster,
 } from '../router/route.js';
 import { RouteTable } from '../router/route-table.js';
 import { VirtualHost } from '../router/virtual-host.js';
+import { compilePerFilterConfigs, mergeFilterConfigs } from './compile-filter-configs.js';
+import { compileHashPolicy } from './compile-hash-policy.js';
 import { compileHeaderMutations } from './compile-headers.js';
 import { compileRouteMatch } from './compile-matchers.js';
+import { compileMirrorPolicies } from './compile-mirror.js';
+import { compileRetryPolicy } from './compile-retry.js';
 import { compileSafeRegexSearch } from './safe-regex.js';
 import {
   Where,
   bool,
   durationMs,
   enumName,
-  isObject,
   list,
   num,
   obj,
@@ -35,21 +40,28 @@ import {
 /** Envoy's route timeout when `timeout` is absent. */
 export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
 
+/**
+ * Request body kept for retries and shadows when neither the route nor its virtual host sets
+ * `per_request_buffer_limit_bytes` (Envoy falls back to the listener's 1 MiB connection buffer; a sidecar
+ * keeps less per request).
+ */
+export const DEFAULT_REQUEST_BUFFER_LIMIT = 64 * 1024;
+
 /** Compiles a RouteConfiguration (RDS resource, or an HCM's inline `route_config`). */
 export function compileRouteConfiguration(where: Where, rc: EnvoyJson, field = ''): RouteTable {
   const name = str(where, rc.name, `${field}name`) ?? '';
   rejectNonEmpty(where, rc, field, {
     vhds: 'VHDS (on-demand virtual hosts) is not supported',
     cluster_specifier_plugins: 'cluster specifier plugins are not supported',
-    request_mirror_policies: 'request mirroring is not supported',
   });
   const mostSpecificWins = bool(where, rc.most_specific_header_mutations_wins, `${field}most_specific_header_mutations_wins`) ?? false;
   const rcLevel = levelMutations(where, rc, field);
-  const rcFilterConfig = perFilterConfig(where, rc.typed_per_filter_config, `${field}typed_per_filter_config`);
+  const rcFilterConfig = compilePerFilterConfigs(where, rc.typed_per_filter_config, `${field}typed_per_filter_config`);
+  const rcMirrors = compileMirrorPolicies(where, rc.request_mirror_policies, `${field}request_mirror_policies`);
   const seen = new Set<string>();
   const vhosts = list(where, rc.virtual_hosts, `${field}virtual_hosts`).map((v, i) => {
     const f = `${field}virtual_hosts[${i}]`;
-    return compileVirtualHost(where, v, f, name, seen, rcLevel, rcFilterConfig, mostSpecificWins);
+    return compileVirtualHost(where, v, f, name, seen, rcLevel, rcFilterConfig, rcMirrors, mostSpecificWins);
   });
   const ignorePort = bool(where, rc.ignore_port_in_host_matching, `${field}ignore_port_in_host_matching`) ?? false;
   return new RouteTable(name, vhosts, ignorePort);
@@ -74,7 +86,8 @@ function compileVirtualHost(
   routeConfigName: string,
   seen: Set<string>,
   rcLevel: LevelMutations,
-  rcFilterConfig: ReadonlyMap<string, EnvoyJson>,
+  rcFilterConfig: ReadonlyMap<string, RouteFilterConfig>,
+  rcMirrors: readonly MirrorPolicy[],
   mostSpecificWins: boolean,
 ): VirtualHost {
   const vh = obj(where, v, field) ?? where.reject(field, 'a virtual host is required');
@@ -83,7 +96,8 @@ function compileVirtualHost(
     matcher: 'matcher-tree routing is not supported',
     rate_limits: 'rate limiting is not supported',
     hedge_policy: 'request hedging is not supported',
-    request_mirror_policies: 'request mirroring is not supported',
+    cors: 'the deprecated virtual host cors field is not supported; use typed_per_filter_config for envoy.filters.http.cors',
+    retry_policy_typed_config: 'typed retry policies are not supported',
   });
   enumName(where, vh.require_tls, `${field}.require_tls`, ['NONE'], 'NONE');
   const domains = list(where, vh.domains, `${field}.domains`).map((d, i) => {
@@ -94,9 +108,22 @@ function compileVirtualHost(
   });
   if (domains.length === 0) where.reject(`${field}.domains`, 'at least one domain is required');
   const vhLevel = levelMutations(where, vh, `${field}.`);
-  const vhFilterConfig = mergeMaps(rcFilterConfig, perFilterConfig(where, vh.typed_per_filter_config, `${field}.typed_per_filter_config`));
-  const vhRetry = vh.retry_policy !== undefined ? compileRetryPolicy(where, vh.retry_policy, `${field}.retry_policy`) : null;
-  const outer = { vhLevel, rcLevel, vhFilterConfig, vhRetry, mostSpecificWins };
+  const vhFilterConfig = mergeFilterConfigs(rcFilterConfig, compilePerFilterConfigs(where, vh.typed_per_filter_config, `${field}.typed_per_filter_config`));
+  const vhMirrors = compileMirrorPolicies(where, vh.request_mirror_policies, `${field}.request_mirror_policies`);
+  const outer: OuterLevels = {
+    vhLevel,
+    rcLevel,
+    vhFilterConfig,
+    forward: {
+      retry: vh.retry_policy !== undefined ? compileRetryPolicy(where, vh.retry_policy, `${field}.retry_policy`) : null,
+      mirrors: vhMirrors.length > 0 ? vhMirrors : rcMirrors,
+      bufferLimit: wrappedNum(where, vh.per_request_buffer_limit_bytes, `${field}.per_request_buffer_limit_bytes`) ?? DEFAULT_REQUEST_BUFFER_LIMIT,
+      attemptCountInRequest: bool(where, vh.include_request_attempt_count, `${field}.include_request_attempt_count`) ?? false,
+      attemptCountInResponse: bool(where, vh.include_attempt_count_in_response, `${field}.include_attempt_count_in_response`) ?? false,
+      timeoutRetryHeader: bool(where, vh.include_is_timeout_retry_header, `${field}.include_is_timeout_retry_header`) ?? false,
+    },
+    mostSpecificWins,
+  };
   const routes = list(where, vh.routes, `${field}.routes`).map((r, i) => compileRoute(where, r, `${field}.routes[${i}]`, outer));
   return new VirtualHost(name, domains, routes, vhFilterConfig);
 }
@@ -127,9 +154,19 @@ function checkDomain(where: Where, domain: string, field: string, routeConfigNam
 interface OuterLevels {
   readonly vhLevel: LevelMutations;
   readonly rcLevel: LevelMutations;
-  readonly vhFilterConfig: ReadonlyMap<string, EnvoyJson>;
-  readonly vhRetry: RetryPolicy | null;
+  readonly vhFilterConfig: ReadonlyMap<string, RouteFilterConfig>;
+  readonly forward: VirtualHostForwarding;
   readonly mostSpecificWins: boolean;
+}
+
+/** What a virtual host (and its route configuration) gives the forwarding routes under it. */
+interface VirtualHostForwarding {
+  readonly retry: RetryPolicy | null;
+  readonly mirrors: readonly MirrorPolicy[];
+  readonly bufferLimit: number;
+  readonly attemptCountInRequest: boolean;
+  readonly attemptCountInResponse: boolean;
+  readonly timeoutRetryHeader: boolean;
 }
 
 const ACTION_KINDS = ['route', 'redirect', 'direct_response', 'filter_action', 'non_forwarding_action'] as const;
@@ -141,7 +178,10 @@ function compileRoute(where: Where, v: unknown, field: string, outer: OuterLevel
   let action: RouteAction;
   switch (kind) {
     case 'route':
-      action = compileForward(where, r.route, `${field}.route`, matchedLength, outer.vhRetry);
+      action = compileForward(where, r.route, `${field}.route`, matchedLength, {
+        ...outer.forward,
+        bufferLimit: wrappedNum(where, r.per_request_buffer_limit_bytes, `${field}.per_request_buffer_limit_bytes`) ?? outer.forward.bufferLimit,
+      });
       break;
     case 'redirect':
       action = compileRedirect(where, r.redirect, `${field}.redirect`, matchedLength);
@@ -163,7 +203,7 @@ function compileRoute(where: Where, v: unknown, field: string, outer: OuterLevel
     action,
     requestHeaderMutations: order([own.request, outer.vhLevel.request, outer.rcLevel.request]),
     responseHeaderMutations: order([own.response, outer.vhLevel.response, outer.rcLevel.response]),
-    perFilterConfig: mergeMaps(outer.vhFilterConfig, perFilterConfig(where, r.typed_per_filter_config, `${field}.typed_per_filter_config`)),
+    perFilterConfig: mergeFilterConfigs(outer.vhFilterConfig, compilePerFilterConfigs(where, r.typed_per_filter_config, `${field}.typed_per_filter_config`)),
   };
 }
 
@@ -181,13 +221,13 @@ function compileForward(
   v: unknown,
   field: string,
   matchedLength: number | null,
-  vhRetry: RetryPolicy | null,
+  vh: VirtualHostForwarding,
 ): ForwardAction {
   const a = obj(where, v, field)!;
   rejectNonEmpty(where, a, `${field}.`, {
     metadata_match: 'subset load balancing (metadata_match) is not supported',
-    request_mirror_policies: 'request mirroring is not supported',
     rate_limits: 'rate limiting is not supported',
+    cors: 'the deprecated route cors field is not supported; use typed_per_filter_config for envoy.filters.http.cors',
     hedge_policy: 'request hedging is not supported',
     internal_redirect_policy: 'internal redirects are not supported',
     path_rewrite_policy: 'path rewrite policies (URI templates) are not supported',
@@ -216,6 +256,8 @@ function compileForward(
   const timeoutMs = durationMs(where, a.timeout, `${field}.timeout`) ?? DEFAULT_ROUTE_TIMEOUT_MS;
   const msd = obj(where, a.max_stream_duration, `${field}.max_stream_duration`);
   const maxStreamDurationMs = msd ? (durationMs(where, msd.max_stream_duration, `${field}.max_stream_duration.max_stream_duration`) ?? 0) : 0;
+  const grpcHeaderMax = msd ? durationMs(where, msd.grpc_timeout_header_max, `${field}.max_stream_duration.grpc_timeout_header_max`) : undefined;
+  const grpcHeaderOffset = msd ? durationMs(where, msd.grpc_timeout_header_offset, `${field}.max_stream_duration.grpc_timeout_header_offset`) : undefined;
   const notFound = enumName(
     where,
     a.cluster_not_found_response_code,
@@ -229,11 +271,20 @@ function compileForward(
     clusterNotFoundStatus: { SERVICE_UNAVAILABLE: 503, NOT_FOUND: 404, INTERNAL_SERVER_ERROR: 500 }[notFound],
     timeoutMs,
     maxStreamDurationMs,
+    maxGrpcTimeoutMs: durationMs(where, a.max_grpc_timeout, `${field}.max_grpc_timeout`) ?? null,
+    grpcTimeoutOffsetMs: durationMs(where, a.grpc_timeout_offset, `${field}.grpc_timeout_offset`) ?? 0,
+    grpcTimeoutHeaderMaxMs: grpcHeaderMax ?? null,
+    grpcTimeoutHeaderOffsetMs: grpcHeaderOffset ?? 0,
     pathRewrite: compilePathRewrite(where, a, field, matchedLength),
-    hostRewrite: str(where, a.host_rewrite_literal, `${field}.host_rewrite_literal`) ?? null,
+    hostRewrite: str(where, a.host_rewrite_literal, `${field}.host_rewrite_literal`) || null,
     autoHostRewrite: wrappedBool(where, a.auto_host_rewrite, `${field}.auto_host_rewrite`) ?? false,
-    retryPolicy: a.retry_policy !== undefined ? compileRetryPolicy(where, a.retry_policy, `${field}.retry_policy`) : vhRetry,
-    hashPolicy: list(where, a.hash_policy, `${field}.hash_policy`).map((h, i) => obj(where, h, `${field}.hash_policy[${i}]`)!),
+    retryPolicy: a.retry_policy !== undefined ? compileRetryPolicy(where, a.retry_policy, `${field}.retry_policy`) : vh.retry,
+    mirrorPolicies: mirrorsOr(compileMirrorPolicies(where, a.request_mirror_policies, `${field}.request_mirror_policies`), vh.mirrors),
+    bufferLimitBytes: vh.bufferLimit,
+    attemptCountInRequest: vh.attemptCountInRequest,
+    attemptCountInResponse: vh.attemptCountInResponse,
+    timeoutRetryHeader: vh.timeoutRetryHeader,
+    hashPolicy: compileHashPolicy(where, a.hash_policy, `${field}.hash_policy`),
     upgrades: compileRouteUpgrades(where, a.upgrade_configs, `${field}.upgrade_configs`),
   };
 }
@@ -249,7 +300,7 @@ function compileWeightedClusters(where: Where, v: unknown, field: string): Clust
   if (total !== undefined && total !== 0 && total !== sum) {
     where.reject(`${field}.total_weight`, `Sum of weights in the weighted_cluster (${sum}) must equal total_weight (${total})`);
   }
-  return { kind: 'weighted', clusters, totalWeight: sum };
+  return { kind: 'weighted', clusters, totalWeight: sum, hasPerFilterConfig: clusters.some((c) => c.perFilterConfig.size > 0) };
 }
 
 function compileWeightedCluster(where: Where, v: unknown, field: string): WeightedCluster {
@@ -259,7 +310,6 @@ function compileWeightedCluster(where: Where, v: unknown, field: string): Weight
   rejectNonEmpty(where, c, `${field}.`, {
     metadata_match: 'subset load balancing (metadata_match) is not supported',
     cluster_header: 'cluster_header in weighted clusters is not supported',
-    host_rewrite_literal: 'host_rewrite_literal in weighted clusters is not supported',
   });
   const weight = wrappedNum(where, c.weight, `${field}.weight`) ?? 0;
   if (!Number.isInteger(weight) || weight < 0) where.reject(`${field}.weight`, `invalid weight ${weight}`);
@@ -268,18 +318,18 @@ function compileWeightedCluster(where: Where, v: unknown, field: string): Weight
     weight,
     requestHeaderMutations: compileHeaderMutations(where, c, 'request', `${field}.`),
     responseHeaderMutations: compileHeaderMutations(where, c, 'response', `${field}.`),
-    perFilterConfig: perFilterConfig(where, c.typed_per_filter_config, `${field}.typed_per_filter_config`),
+    hostRewrite: str(where, c.host_rewrite_literal, `${field}.host_rewrite_literal`) || null,
+    perFilterConfig: compilePerFilterConfigs(where, c.typed_per_filter_config, `${field}.typed_per_filter_config`),
   };
 }
 
 function compilePathRewrite(where: Where, a: EnvoyJson, field: string, matchedLength: number | null): PathRewrite | null {
-  const prefix = str(where, a.prefix_rewrite, `${field}.prefix_rewrite`);
+  // An empty string is proto3's unset (Envoy tests `!prefix_rewrite().empty()`).
+  const prefix = str(where, a.prefix_rewrite, `${field}.prefix_rewrite`) || undefined;
   const regex = obj(where, a.regex_rewrite, `${field}.regex_rewrite`);
   if (prefix !== undefined && regex) where.reject(field, 'only one of prefix_rewrite and regex_rewrite may be specified');
-  if (prefix !== undefined) {
-    if (matchedLength === null) where.reject(`${field}.prefix_rewrite`, 'prefix_rewrite needs a prefix or path match');
-    return { kind: 'prefix', matchedLength, replacement: prefix };
-  }
+  // On a regex route (matchedLength null) Envoy swaps the whole path; Istio emits that for rewrite.uri.
+  if (prefix !== undefined) return { kind: 'prefix', matchedLength, replacement: prefix };
   if (!regex) return null;
   const pm = obj(where, regex.pattern, `${field}.regex_rewrite.pattern`) ?? where.reject(`${field}.regex_rewrite.pattern`, 'required');
   const pattern = str(where, pm.regex, `${field}.regex_rewrite.pattern.regex`) ?? '';
@@ -304,29 +354,6 @@ function compileRouteUpgrades(where: Where, v: unknown, field: string): Readonly
     out.set(type, wrappedBool(where, o.enabled, `${field}[${i}].enabled`) ?? true);
   });
   return out;
-}
-
-function compileRetryPolicy(where: Where, v: unknown, field: string): RetryPolicy {
-  const p = obj(where, v, field)!;
-  const backoff = obj(where, p.retry_back_off, `${field}.retry_back_off`);
-  const baseMs = backoff ? (durationMs(where, backoff.base_interval, `${field}.retry_back_off.base_interval`) ?? 25) : 25;
-  return {
-    retryOn: (str(where, p.retry_on, `${field}.retry_on`) ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== ''),
-    numRetries: wrappedNum(where, p.num_retries, `${field}.num_retries`) ?? 1,
-    perTryTimeoutMs: durationMs(where, p.per_try_timeout, `${field}.per_try_timeout`) ?? 0,
-    retriableStatusCodes: list(where, p.retriable_status_codes, `${field}.retriable_status_codes`).map(
-      (c, i) => num(where, c, `${field}.retriable_status_codes[${i}]`)!,
-    ),
-    retryHostPredicates: list(where, p.retry_host_predicate, `${field}.retry_host_predicate`).map(
-      (h, i) => str(where, obj(where, h, `${field}.retry_host_predicate[${i}]`)!.name, `${field}.retry_host_predicate[${i}].name`) ?? '',
-    ),
-    hostSelectionRetryMaxAttempts: num(where, p.host_selection_retry_max_attempts, `${field}.host_selection_retry_max_attempts`) ?? 1,
-    backoffBaseMs: baseMs,
-    backoffMaxMs: backoff ? (durationMs(where, backoff.max_interval, `${field}.retry_back_off.max_interval`) ?? baseMs * 10) : baseMs * 10,
-  };
 }
 
 const REDIRECT_CODES = ['MOVED_PERMANENTLY', 'FOUND', 'SEE_OTHER', 'TEMPORARY_REDIRECT', 'PERMANENT_REDIRECT'] as const;
@@ -377,19 +404,7 @@ function dataSource(where: Where, ds: EnvoyJson, field: string): Buffer {
   return Buffer.alloc(0);
 }
 
-function perFilterConfig(where: Where, v: unknown, field: string): ReadonlyMap<string, EnvoyJson> {
-  const m = obj(where, v, field);
-  const out = new Map<string, EnvoyJson>();
-  if (!m) return out;
-  for (const [name, cfg] of Object.entries(m)) {
-    if (!isObject(cfg)) where.reject(`${field}[${name}]`, 'expected a typed config');
-    out.set(name, cfg);
-  }
-  return out;
-}
-
-function mergeMaps<K, V>(outer: ReadonlyMap<K, V>, inner: ReadonlyMap<K, V>): ReadonlyMap<K, V> {
-  if (inner.size === 0) return outer;
-  if (outer.size === 0) return inner;
-  return new Map([...outer, ...inner]);
+/** Envoy: the most specific non-empty list of mirror policies applies (they are never merged). */
+function mirrorsOr(own: readonly MirrorPolicy[], outer: readonly MirrorPolicy[]): readonly MirrorPolicy[] {
+  return own.length > 0 ? own : outer;
 }

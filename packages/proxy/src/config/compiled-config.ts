@@ -1,4 +1,6 @@
 import type { EnvoyJson } from '@trellis/envoy-api';
+import type { CircuitBreakerThresholds } from '../cluster/resource-manager.js';
+import type { SlowStartConfig } from '../cluster/slow-start.js';
 import type { HttpFilter } from '../http/http-filter.js';
 import type { RouteTable } from '../router/route-table.js';
 import type { RawSnapshot } from './raw-snapshot.js';
@@ -36,7 +38,7 @@ export interface HttpConnectionManagerConfig {
   /** RDS name; null when the routes are inline. */
   readonly routeConfigName: string | null;
   readonly inlineRoutes: RouteTable | null;
-  /** `http_filters` as configured, including filters accepted but not yet run (their config is kept here). */
+  /** `http_filters` as configured (their raw configs, as accepted). */
   readonly httpFilters: readonly HttpFilterConfig[];
   /** The filters a request passes, in order; the router is last. */
   readonly filterChain: readonly HttpFilter[];
@@ -60,8 +62,9 @@ export interface HttpFilterConfig {
   readonly config: EnvoyJson;
 }
 
-export type DiscoveryType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'EDS';
-export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'RING_HASH' | 'MAGLEV';
+export type DiscoveryType = 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'EDS' | 'ORIGINAL_DST';
+/** CLUSTER_PROVIDED: the cluster picks the host itself (ORIGINAL_DST clusters, Istio's PASSTHROUGH). */
+export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'RING_HASH' | 'MAGLEV' | 'CLUSTER_PROVIDED';
 /** `http1`, `http2` (h2c with prior knowledge), or the downstream's protocol (`use_downstream_protocol_config`). */
 export type UpstreamProtocol = 'http1' | 'http2' | 'downstream';
 export type HealthStatus = 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY' | 'DRAINING' | 'TIMEOUT' | 'DEGRADED';
@@ -74,8 +77,8 @@ export interface ClusterConfig {
   /** EDS: the ClusterLoadAssignment's name (`eds_cluster_config.service_name`, else the cluster's name). */
   readonly edsServiceName: string | null;
   readonly lbPolicy: LbPolicy;
-  /** The cluster's lb-policy-specific config (`ring_hash_lb_config`, `least_request_lb_config`, ...), kept for the balancer. */
-  readonly lbConfig: EnvoyJson | null;
+  /** The balancer's settings (`least_request_lb_config`, `ring_hash_lb_config`, `maglev_lb_config`, ...). */
+  readonly lbConfig: LbConfig;
   readonly connectTimeoutMs: number;
   readonly protocol: UpstreamProtocol;
   /** `common_lb_config.healthy_panic_threshold` in percent (Envoy default 50; 0 disables panic routing). */
@@ -84,9 +87,89 @@ export interface ClusterConfig {
   readonly localities: readonly LocalityEndpoints[];
   readonly dnsRefreshRateMs: number;
   readonly dnsLookupFamily: 'AUTO' | 'V4_ONLY' | 'V6_ONLY' | 'V4_PREFERRED' | 'ALL';
-  /** Resources kept verbatim for the stages that will read them (outlier detection, circuit breakers). */
-  readonly outlierDetection: EnvoyJson | null;
-  readonly circuitBreakers: EnvoyJson | null;
+  /** `outlier_detection`; null: no passive health checking. */
+  readonly outlierDetection: OutlierDetectionConfig | null;
+  /** `circuit_breakers.thresholds` (DEFAULT priority), Envoy's defaults when absent. */
+  readonly circuitBreakers: CircuitBreakerThresholds;
+  /** Upstream connection settings (HttpProtocolOptions' common options, TCP keepalive). */
+  readonly connectionPool: ConnectionPoolConfig;
+}
+
+/** Per-policy balancer settings, with Envoy's defaults filled in. */
+export type LbConfig =
+  | { readonly kind: 'round_robin'; readonly slowStart: SlowStartConfig | null }
+  | { readonly kind: 'random' }
+  | {
+      readonly kind: 'least_request';
+      readonly slowStart: SlowStartConfig | null;
+      /** Hosts sampled per pick (power of two choices: 2). */
+      readonly choiceCount: number;
+      /** Weighted picks: effective weight = weight / (active requests + 1) ^ bias. */
+      readonly activeRequestBias: number;
+      /** `enable_full_scan`: compare every host instead of sampling. */
+      readonly fullScan: boolean;
+    }
+  | {
+      readonly kind: 'ring_hash';
+      readonly minimumRingSize: number;
+      readonly maximumRingSize: number;
+      /** `common_lb_config.consistent_hashing_lb_config.use_hostname_for_hashing`. */
+      readonly useHostnameForHashing: boolean;
+    }
+  | { readonly kind: 'maglev'; readonly tableSize: number; readonly useHostnameForHashing: boolean }
+  | {
+      readonly kind: 'original_dst';
+      /** `original_dst_lb_config.use_http_header`: the header naming the destination; null when not used. */
+      readonly httpHeaderName: string | null;
+      /** `original_dst_lb_config.upstream_port_override`. */
+      readonly portOverride: number | null;
+      /** `cleanup_interval`: hosts unused this long are forgotten. */
+      readonly cleanupIntervalMs: number;
+    };
+
+/** `outlier_detection` with Envoy's defaults filled in; durations in ms, enforcing_* and percents 0-100. */
+export interface OutlierDetectionConfig {
+  /** 0 disables (Envoy's `==` test never matches). */
+  readonly consecutive5xx: number;
+  readonly consecutiveGatewayFailure: number;
+  readonly consecutiveLocalOriginFailure: number;
+  readonly enforcingConsecutive5xx: number;
+  readonly enforcingConsecutiveGatewayFailure: number;
+  readonly enforcingConsecutiveLocalOriginFailure: number;
+  readonly intervalMs: number;
+  readonly baseEjectionTimeMs: number;
+  readonly maxEjectionTimeMs: number;
+  readonly maxEjectionTimeJitterMs: number;
+  readonly maxEjectionPercent: number;
+  readonly alwaysEjectOneHost: boolean;
+  /** Connect failures, resets and timeouts counted apart from HTTP statuses. */
+  readonly splitExternalLocalOriginErrors: boolean;
+  readonly successRateMinimumHosts: number;
+  readonly successRateRequestVolume: number;
+  /** Divided by 1000: 1900 means mean - 1.9 stdev. */
+  readonly successRateStdevFactor: number;
+  readonly enforcingSuccessRate: number;
+  readonly enforcingLocalOriginSuccessRate: number;
+  readonly failurePercentageThreshold: number;
+  readonly failurePercentageMinimumHosts: number;
+  readonly failurePercentageRequestVolume: number;
+  readonly enforcingFailurePercentage: number;
+  readonly enforcingFailurePercentageLocalOrigin: number;
+}
+
+export interface ConnectionPoolConfig {
+  /** `common_http_protocol_options.idle_timeout`: close a connection idle this long; null: the pool's default. */
+  readonly idleTimeoutMs: number | null;
+  /** `common_http_protocol_options.max_requests_per_connection`; null: unlimited. */
+  readonly maxRequestsPerConnection: number | null;
+  /** `circuit_breakers.per_host_thresholds[].max_connections`; null: only the cluster-wide limit. */
+  readonly maxConnectionsPerHost: number | null;
+  /**
+   * `upstream_connection_options.tcp_keepalive`: keepalive on, with `keepalive_time` in ms (0: the OS's
+   * idle time); null: the pool's default. Node can't set keepalive_probes / keepalive_interval: the OS
+   * defaults apply to those.
+   */
+  readonly tcpKeepaliveTimeMs: number | null;
 }
 
 export interface Locality {

@@ -1,12 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { EventEmitter } from 'node:events';
+import { computeRequestHash, type RequestHash } from '../cluster/hash/hash-policy.js';
 import type { LoadBalancerContext } from '../cluster/load-balancer.js';
 import type { HttpConnectionManagerConfig } from '../config/compiled-config.js';
 import { applyHeaderMutations, type HeaderMap, type HeaderMutations } from '../router/header-mutations.js';
 import { parseQuery } from '../router/route-request.js';
-import type { RouteEntry } from '../router/route.js';
+import type { RouteEntry, RouteFilterConfig, WeightedCluster } from '../router/route.js';
 import type { VirtualHost } from '../router/virtual-host.js';
+import { chosenWeightedCluster } from '../router/weighted-clusters.js';
 import type { RequestBody } from '../upstream/connection-pool.js';
 import type { DataPlaneSnapshot, ListenerContext } from './data-plane.js';
 import { STATUS_CODES } from 'node:http';
@@ -33,6 +35,16 @@ export interface StreamUpstream {
   resume(): void;
 }
 
+/** Told once the downstream request has fully arrived (see whenRequestComplete). */
+export interface RequestCompleteListener {
+  onRequestComplete(): void;
+}
+
+/** Told once the stream is over (completed, reset, or the client went away). */
+export interface StreamCompleteHook {
+  onStreamComplete(stream: ActiveStream): void;
+}
+
 /** The request line and headers a stream starts from, parsed by the connection manager. */
 export interface RequestHead {
   readonly method: string;
@@ -47,6 +59,7 @@ export interface RequestHead {
 }
 
 const kStream = Symbol('trellis.stream');
+const NO_HASH: RequestHash = { hash: null, setCookie: null };
 type Tagged<T> = T & { [kStream]?: ActiveStream };
 
 /**
@@ -70,13 +83,22 @@ export class ActiveStream implements LoadBalancerContext {
   route: RouteEntry | null = null;
   /** Response header edits of the weighted cluster the router picked (applied before the route's). */
   clusterResponseMutations: HeaderMutations | null = null;
+  /** The weighted cluster picked for this request (once, by the first stage that needs it), or null. */
+  weightedCluster: WeightedCluster | null = null;
+  /** CORS filter: the request's allowed Origin, echoed on the response; null when not a CORS request. */
+  corsOrigin: string | null = null;
+  /** CORS filter: the policy that allowed it (credentials and exposed headers go on the response). */
+  corsPolicy: object | null = null;
+  /** The route's hash_policy result, computed on the first hashKey() call; undefined until then. */
+  lbHash: RequestHash | undefined = undefined;
   private upstream: StreamUpstream | null = null;
   private query: Map<string, string> | null = null;
   private filterIndex = 0;
   private completed = false;
   private replied = false;
   private requestDone: boolean;
-  private onRequestDone: (() => void) | null = null;
+  private onRequestDone: RequestCompleteListener | null = null;
+  private completeHooks: StreamCompleteHook[] | null = null;
 
   constructor(
     readonly ctx: ListenerContext,
@@ -117,6 +139,16 @@ export class ActiveStream implements LoadBalancerContext {
     }
   }
 
+  /** LoadBalancerContext: the request's hash key (hashing balancers ask; computed once per request). */
+  hashKey(): bigint | null {
+    if (this.lbHash === undefined) {
+      const route = this.route;
+      const policy = route !== null && route.action.kind === 'forward' ? route.action.hashPolicy : null;
+      this.lbHash = policy === null ? NO_HASH : computeRequestHash(policy, this);
+    }
+    return this.lbHash.hash;
+  }
+
   queryParams(): ReadonlyMap<string, string> {
     if (this.query === null) {
       const q = this.path.indexOf('?');
@@ -125,9 +157,19 @@ export class ActiveStream implements LoadBalancerContext {
     return this.query;
   }
 
-  /** The route's `typed_per_filter_config` for a filter (virtual host's when the route has none). */
-  perFilterConfig(filterName: string): unknown {
-    return this.route?.perFilterConfig.get(filterName) ?? this.virtualHost?.perFilterConfig.get(filterName);
+  /**
+   * The compiled `typed_per_filter_config` for a filter: the weighted cluster's (picking it now if it
+   * carries any, as Envoy picks at route time), else the route's (which holds its virtual host's).
+   */
+  perFilterConfig(filterName: string): RouteFilterConfig | undefined {
+    const route = this.route;
+    if (route === null) return undefined;
+    const action = route.action;
+    if (action.kind === 'forward' && action.clusters.kind === 'weighted' && action.clusters.hasPerFilterConfig) {
+      const own = chosenWeightedCluster(this, action.clusters).perFilterConfig.get(filterName);
+      if (own !== undefined) return own;
+    }
+    return route.perFilterConfig.size === 0 ? undefined : route.perFilterConfig.get(filterName);
   }
 
   get isUpgrade(): boolean {
@@ -160,10 +202,20 @@ export class ActiveStream implements LoadBalancerContext {
 
   // --- request side -----------------------------------------------------------------------------------------
 
-  /** Calls back once the downstream request has fully arrived (at once when it has). */
-  whenRequestComplete(cb: () => void): void {
-    if (this.requestDone) cb();
-    else this.onRequestDone = cb;
+  /** Tells `listener` once the downstream request has fully arrived (at once when it has). One listener. */
+  whenRequestComplete(listener: RequestCompleteListener): void {
+    if (this.requestDone) listener.onRequestComplete();
+    else this.onRequestDone = listener;
+  }
+
+  get requestComplete(): boolean {
+    return this.requestDone;
+  }
+
+  /** Runs `hook` when the stream is over (e.g. to release a count held for the request's lifetime). */
+  addCompleteHook(hook: StreamCompleteHook): void {
+    if (this.completed) hook.onStreamComplete(this);
+    else (this.completeHooks ??= []).push(hook);
   }
 
   attachUpstream(upstream: StreamUpstream | null): void {
@@ -234,6 +286,11 @@ export class ActiveStream implements LoadBalancerContext {
     const headers: HeaderMap = { 'content-length': String(payload.length) };
     if (payload.length > 0) headers['content-type'] = 'text/plain';
     if (extra) Object.assign(headers, extra);
+    if (payload.length === 0) {
+      // Headers only: one HEADERS frame with END_STREAM on HTTP/2 (a gRPC trailers-only reply needs that).
+      this.encodeHeaders(status, headers, true);
+      return;
+    }
     this.encodeHeaders(status, headers, false);
     this.res.end(payload);
   }
@@ -296,15 +353,20 @@ export class ActiveStream implements LoadBalancerContext {
   /** @internal */
   onBodyEnd(): void {
     this.requestDone = true;
-    const cb = this.onRequestDone;
+    const listener = this.onRequestDone;
     this.onRequestDone = null;
-    cb?.();
+    listener?.onRequestComplete();
   }
 
   private complete(): void {
     if (this.completed) return;
     this.completed = true;
     this.info.durationMs = performance.now() - this.info.startMonotonic;
+    const hooks = this.completeHooks;
+    if (hooks !== null) {
+      this.completeHooks = null;
+      for (const h of hooks) h.onStreamComplete(this);
+    }
     const log = this.ctx.accessLog;
     if (log) {
       try {

@@ -1,24 +1,22 @@
-import type { Cluster } from '../cluster/cluster.js';
-import type { Host } from '../cluster/host.js';
 import type { ActiveStream } from '../http/active-stream.js';
-import { copyRequestHeaders } from '../http/headers.js';
 import type { FilterStatus, HttpFilter } from '../http/http-filter.js';
 import { ResponseFlag } from '../http/stream-info.js';
-import { applyHeaderMutations, type HeaderMap } from './header-mutations.js';
+import type { HeaderMap } from './header-mutations.js';
 import { rewritePath } from './path-rewrite.js';
 import { redirectLocation } from './redirect.js';
-import type { ForwardAction, RouteEntry, WeightedCluster } from './route.js';
+import type { ForwardAction, RouteEntry } from './route.js';
+import { RouterRequest } from './router-request.js';
 import { UpgradeRequest } from './upgrade-request.js';
-import { UpstreamRequest } from './upstream-request.js';
-import { pickWeightedCluster } from './weighted-clusters.js';
+import { upstreamAuthority, upstreamHeaders } from './upstream-target.js';
+import { chosenWeightedCluster } from './weighted-clusters.js';
 
-/** Set on requests to an inbound sidecar: which app port the request is for (the inbound side routes on it). */
-export const INBOUND_PORT_HEADER = 'x-trellis-inbound-port';
+export { INBOUND_PORT_HEADER } from './upstream-target.js';
 
 /**
  * The terminal filter (envoy.filters.http.router): answers direct responses and redirects, picks the
- * cluster (weighted: Envoy's cumulative pick) and an endpoint through the cluster's load balancer, and
- * starts the upstream request. No route: 404 NR; no such cluster: 503 NC; no endpoint: 503 UH.
+ * cluster (weighted: Envoy's cumulative pick) and an endpoint through the cluster's load balancer, and hands
+ * the request to a RouterRequest (attempts, retries, timeouts, shadows). No route: 404 NR; no such
+ * cluster: 503 NC; no endpoint: 503 UH.
  */
 export class RouterFilter implements HttpFilter {
   readonly name = 'envoy.filters.http.router';
@@ -42,10 +40,18 @@ export class RouterFilter implements HttpFilter {
         return 'stop';
     }
   }
+
+  /** A cookie generated for hash_policy (cookie with ttl) goes on the upstream's response, as in Envoy. */
+  encodeHeaders(stream: ActiveStream, _status: number, headers: HeaderMap): void {
+    const cookie = stream.lbHash?.setCookie;
+    if (!cookie || stream.info.responseCodeDetails !== '') return;
+    const existing = headers['set-cookie'];
+    headers['set-cookie'] = existing === undefined ? cookie : Array.isArray(existing) ? [...existing, cookie] : [existing, cookie];
+  }
 }
 
 function forward(stream: ActiveStream, route: RouteEntry, action: ForwardAction): void {
-  const weighted = action.clusters.kind === 'weighted' ? pickWeightedCluster(action.clusters) : null;
+  const weighted = action.clusters.kind === 'weighted' ? chosenWeightedCluster(stream, action.clusters) : null;
   const clusterName = weighted ? weighted.name : clusterNameOf(stream, action);
   stream.info.clusterName = clusterName;
   stream.clusterResponseMutations = weighted?.responseHeaderMutations ?? null;
@@ -59,20 +65,18 @@ function forward(stream: ActiveStream, route: RouteEntry, action: ForwardAction)
     stream.sendLocalReply(503, 'no healthy upstream', ResponseFlag.UH, 'no_healthy_upstream');
     return;
   }
-  stream.info.upstreamHost = host.address;
-  const headers = upstreamHeaders(stream, route, weighted, host);
-  const path = action.pathRewrite ? rewritePath(stream.path, action.pathRewrite) : stream.path;
-  if (path !== stream.path && !stream.hcm.suppressEnvoyHeaders) headers['x-envoy-original-path'] = stream.path;
-  const authority = action.hostRewrite ?? (action.autoHostRewrite && host.endpoint.hostname ? host.endpoint.hostname : stream.authority);
   if (stream.isUpgrade) {
+    stream.info.upstreamHost = host.address;
+    const headers = upstreamHeaders(stream, route, weighted, host);
+    const path = action.pathRewrite ? rewritePath(stream.path, action.pathRewrite) : stream.path;
+    if (path !== stream.path && !stream.hcm.suppressEnvoyHeaders) headers['x-envoy-original-path'] = stream.path;
+    const authority = upstreamAuthority(stream, action, weighted, host);
     headers.connection = 'upgrade';
     headers.upgrade = stream.headers.upgrade as string;
     new UpgradeRequest(stream, host).start(stream.method, path, authority, headers);
     return;
   }
-  const protocol = upstreamProtocol(stream, cluster);
-  const pool = stream.ctx.pools.get(protocol === 'http1' ? host.h1PoolKey : host.h2PoolKey, protocol, host.ip, host.port, host.connectTimeoutMs);
-  new UpstreamRequest(stream, action, host).start(pool, { method: stream.method, path, authority, headers, body: stream.body });
+  new RouterRequest(stream, route, action, cluster, weighted).start(host);
 }
 
 function clusterNameOf(stream: ActiveStream, action: ForwardAction): string {
@@ -85,17 +89,13 @@ function clusterNameOf(stream: ActiveStream, action: ForwardAction): string {
   return '';
 }
 
-/** The request headers for the next hop: copied, edited (weighted cluster, then route levels), tagged. */
-function upstreamHeaders(stream: ActiveStream, route: RouteEntry, weighted: WeightedCluster | null, host: Host): HeaderMap {
-  const headers = copyRequestHeaders(stream.headers);
-  if (weighted?.requestHeaderMutations) applyHeaderMutations(headers, [weighted.requestHeaderMutations]);
-  if (route.requestHeaderMutations.length > 0) applyHeaderMutations(headers, route.requestHeaderMutations);
-  if (host.targetPortHeader !== null) headers[INBOUND_PORT_HEADER] = host.targetPortHeader;
-  return headers;
-}
-
-function upstreamProtocol(stream: ActiveStream, cluster: Cluster): 'http1' | 'http2' {
-  const p = cluster.config.protocol;
-  if (p !== 'downstream') return p;
-  return stream.info.protocol === 'HTTP/2' ? 'http2' : 'http1';
+/**
+ * The cluster the request's route sends it to ('' when it doesn't forward): for weighted clusters the pick
+ * is made now and kept, so filters (fault's upstream_cluster) and the router agree.
+ */
+export function routeClusterName(stream: ActiveStream): string {
+  const route = stream.route;
+  if (route === null || route.action.kind !== 'forward') return '';
+  const spec = route.action.clusters;
+  return spec.kind === 'weighted' ? chosenWeightedCluster(stream, spec).name : clusterNameOf(stream, route.action);
 }

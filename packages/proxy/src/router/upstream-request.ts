@@ -1,42 +1,39 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Host } from '../cluster/host.js';
-import type { ActiveStream, StreamUpstream } from '../http/active-stream.js';
-import { copyResponseHeaders, copyTrailers } from '../http/headers.js';
-import { ResponseFlag } from '../http/stream-info.js';
+import { LocalOriginResult } from '../cluster/outlier/outlier-detector.js';
 import type { ConnectionPool, ResetReason, UpstreamCallbacks, UpstreamRequestSpec, UpstreamStream } from '../upstream/connection-pool.js';
-import type { ForwardAction } from './route.js';
 
-const RESET_FLAG: Record<ResetReason, number> = {
-  connection_failure: ResponseFlag.UF,
-  connection_termination: ResponseFlag.UC,
-  remote_reset: ResponseFlag.UR,
-  local_reset: ResponseFlag.LR,
-};
-
-const RESET_TEXT: Record<ResetReason, string> = {
-  connection_failure: 'connection failure',
-  connection_termination: 'connection termination',
-  remote_reset: 'remote reset',
-  local_reset: 'local reset',
-};
+/** What one attempt reports to the router (router-request.ts), which decides: pass downstream, or retry. */
+export interface AttemptCallbacks {
+  onAttemptHeaders(attempt: UpstreamRequest, status: number, headers: IncomingHttpHeaders, endStream: boolean): void;
+  /** Returns false when the downstream is full: the attempt pauses until `resume()`. */
+  onAttemptData(chunk: Buffer): boolean;
+  onAttemptEnd(attempt: UpstreamRequest, trailers: IncomingHttpHeaders | null): void;
+  /** The attempt failed before or during its response (never after onAttemptEnd, never after cancel()). */
+  onAttemptReset(attempt: UpstreamRequest, reason: ResetReason, err: Error): void;
+  /** The attempt's per-try timeout fired before its response started downstream; it has been cancelled. */
+  onAttemptTimeout(attempt: UpstreamRequest): void;
+}
 
 /**
- * One attempt at the upstream (Envoy's UpstreamRequest): starts the stream on the endpoint's pool, relays
- * the response downstream with backpressure, enforces the route's timeouts, and turns failures into
- * Envoy's local replies (503 UF/UC/UR before headers, 504 UT) or a downstream reset once headers are out.
+ * One attempt at the upstream (Envoy's UpstreamRequest): one stream on one endpoint's pool, its per-try
+ * timeout, and the endpoint's request counters. It only reports; the router decides what a response or a
+ * failure means for the downstream request.
  */
-export class UpstreamRequest implements UpstreamCallbacks, StreamUpstream {
+export class UpstreamRequest implements UpstreamCallbacks {
   private handle: UpstreamStream | null = null;
   private timer: NodeJS.Timeout | null = null;
   private done = false;
-  private startedAt = 0;
-  private status = 0;
-  private timerDeadline = 0;
+  /** performance.now() when the attempt started (x-envoy-upstream-service-time). */
+  startedAt = 0;
+  /** The response status, 0 until headers arrive. */
+  status = 0;
 
   constructor(
-    private readonly stream: ActiveStream,
-    private readonly action: ForwardAction,
-    private readonly host: Host,
+    private readonly router: AttemptCallbacks,
+    readonly host: Host,
+    /** `retry_policy.per_try_timeout`, 0 for none. */
+    private readonly perTryTimeoutMs: number,
   ) {}
 
   start(pool: ConnectionPool, spec: UpstreamRequestSpec): void {
@@ -44,101 +41,70 @@ export class UpstreamRequest implements UpstreamCallbacks, StreamUpstream {
     stats.rqActive++;
     stats.rqTotal++;
     this.startedAt = performance.now();
-    this.stream.attachUpstream(this);
-    this.armTimeouts();
     const handle = pool.newStream(spec, this);
     // A pool may fail synchronously (bad request headers): the failure has been handled by then.
     if (this.done) handle.abort();
     else this.handle = handle;
   }
 
-  // --- timeouts --------------------------------------------------------------------------------------------
-
-  /**
-   * The route timeout runs from the end of the downstream request; max_stream_duration from the start of
-   * the stream. Whichever fires first ends the request with UT.
-   */
-  private armTimeouts(): void {
-    const { timeoutMs, maxStreamDurationMs } = this.action;
-    if (maxStreamDurationMs > 0) {
-      const left = Math.max(1, maxStreamDurationMs - (performance.now() - this.stream.info.startMonotonic));
-      this.setTimer(left);
-    }
-    if (timeoutMs > 0) this.stream.whenRequestComplete(() => this.setTimer(timeoutMs));
+  /** Starts the per-try timeout (the router calls this once the downstream request is complete). */
+  armPerTryTimeout(): void {
+    if (this.perTryTimeoutMs > 0 && !this.done && this.timer === null) this.timer = setTimeout(onPerTryTimeout, this.perTryTimeoutMs, this);
   }
 
-  private setTimer(ms: number): void {
-    if (this.done) return;
+  /** The response went downstream: from here only the route timeout applies (as in Envoy). */
+  disarmPerTryTimeout(): void {
     if (this.timer !== null) {
-      // Keep whichever deadline is sooner.
-      const remaining = this.timerDeadline - performance.now();
-      if (remaining <= ms) return;
       clearTimeout(this.timer);
+      this.timer = null;
     }
-    this.timerDeadline = performance.now() + ms;
-    this.timer = setTimeout(onTimeout, ms, this);
   }
 
   /** @internal */
-  onTimeout(): void {
-    if (this.done) return;
+  onPerTryTimeout(): void {
     this.timer = null;
-    this.host.stats.rqTimeout++;
-    this.finish(false);
-    this.handle?.abort();
-    if (this.stream.responseStarted) this.stream.resetStream(ResponseFlag.UT);
-    else this.stream.sendLocalReply(504, 'upstream request timeout', ResponseFlag.UT, 'upstream_response_timeout');
+    if (this.done) return;
+    this.cancel(true);
+    this.router.onAttemptTimeout(this);
   }
 
-  // --- upstream callbacks ----------------------------------------------------------------------------------
+  // --- pool callbacks --------------------------------------------------------------------------------------
 
   onUpstreamHeaders(status: number, headers: IncomingHttpHeaders, endStream: boolean): void {
     if (this.done) return;
     this.status = status;
-    const elapsed = performance.now() - this.startedAt;
-    this.stream.info.upstreamServiceTimeMs = elapsed;
-    const out = copyResponseHeaders(headers);
-    if (!this.stream.hcm.suppressEnvoyHeaders) out['x-envoy-upstream-service-time'] = String(Math.round(elapsed));
-    this.stream.encodeHeaders(status, out, endStream);
+    this.router.onAttemptHeaders(this, status, headers, endStream);
   }
 
   onUpstreamData(chunk: Buffer): boolean {
     if (this.done) return true;
-    return this.stream.encodeData(chunk);
+    return this.router.onAttemptData(chunk);
   }
 
   onUpstreamEnd(trailers: IncomingHttpHeaders | null): void {
     if (this.done) return;
     // Envoy counts 5xx responses as host errors.
-    this.finish(this.status < 500);
-    if (trailers) {
-      const t = copyTrailers(trailers);
-      if (t) this.stream.encodeTrailers(t);
-    }
-    this.stream.endResponse();
+    this.finish(this.status < 500, this.status);
+    this.router.onAttemptEnd(this, trailers);
   }
 
-  onUpstreamError(reason: ResetReason, _err: Error): void {
+  onUpstreamError(reason: ResetReason, err: Error): void {
     if (this.done) return;
-    this.finish(false);
-    const flag = RESET_FLAG[reason];
-    if (this.stream.responseStarted) {
-      this.stream.resetStream(flag);
-      return;
-    }
-    this.stream.sendLocalReply(
-      503,
-      `upstream connect error or disconnect/reset before headers. reset reason: ${RESET_TEXT[reason]}`,
-      flag,
-      `upstream_reset_before_response_started{${RESET_TEXT[reason].replace(/ /g, '_')}}`,
-    );
+    // An overflow is the cluster's circuit breaker, not the host's fault (Envoy doesn't report it either).
+    this.finish(false, reason === 'overflow' ? 0 : LocalOriginResult.CONNECT_FAILED);
+    this.router.onAttemptReset(this, reason, err);
   }
 
-  // --- downstream side -------------------------------------------------------------------------------------
+  // --- router side -----------------------------------------------------------------------------------------
 
-  abort(): void {
+  /**
+   * Ends the attempt here: the downstream went away, the route timeout fired (`timedOut`), or the router
+   * retries past its response. The upstream sees its stream reset; no callback follows.
+   */
+  cancel(timedOut: boolean): void {
     if (this.done) return;
-    this.finish(false);
+    if (timedOut) this.host.stats.rqTimeout++;
+    this.finish(!timedOut && this.status > 0 && this.status < 500, timedOut ? LocalOriginResult.TIMEOUT : this.status);
     this.handle?.abort();
   }
 
@@ -146,20 +112,18 @@ export class UpstreamRequest implements UpstreamCallbacks, StreamUpstream {
     this.handle?.resume();
   }
 
-  private finish(success: boolean): void {
+  /** `outlierResult`: what outlier detection hears (an HTTP status or a LocalOriginResult; 0: nothing). */
+  private finish(success: boolean, outlierResult: number): void {
     this.done = true;
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.disarmPerTryTimeout();
+    if (outlierResult !== 0) this.host.outlier?.putResult(outlierResult);
     const stats = this.host.stats;
     stats.rqActive--;
     if (success) stats.rqSuccess++;
     else stats.rqError++;
-    this.stream.attachUpstream(null);
   }
 }
 
-function onTimeout(req: UpstreamRequest): void {
-  req.onTimeout();
+function onPerTryTimeout(req: UpstreamRequest): void {
+  req.onPerTryTimeout();
 }

@@ -1,5 +1,4 @@
-import type { EnvoyJson } from '@trellis/envoy-api';
-import type { RouteEntry } from './route.js';
+import type { RouteEntry, RouteFilterConfig } from './route.js';
 import type { RouteRequest } from './route-request.js';
 
 /** A compiled virtual host: its routes in order, first match wins. */
@@ -9,7 +8,7 @@ export class VirtualHost {
     readonly domains: readonly string[],
     readonly routes: readonly RouteEntry[],
     /** The virtual host's own `typed_per_filter_config` (routes already merged it into theirs). */
-    readonly perFilterConfig: ReadonlyMap<string, EnvoyJson>,
+    readonly perFilterConfig: ReadonlyMap<string, RouteFilterConfig>,
   ) {}
 
   findRoute(req: RouteRequest): RouteEntry | null {

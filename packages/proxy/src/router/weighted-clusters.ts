@@ -13,3 +13,13 @@ export function pickWeightedCluster(w: WeightedClusters, random: number = Math.r
   }
   return w.clusters[w.clusters.length - 1]!;
 }
+
+/** A request that remembers its weighted pick, so every stage (filters, router, retries) sees the same one. */
+export interface WeightedPickHolder {
+  weightedCluster: WeightedCluster | null;
+}
+
+/** The request's weighted cluster: picked on first use, the same one afterwards. */
+export function chosenWeightedCluster(holder: WeightedPickHolder, w: WeightedClusters): WeightedCluster {
+  return (holder.weightedCluster ??= pickWeightedCluster(w));
+}

@@ -19,9 +19,17 @@ export interface UpstreamRequestSpec {
 
 /**
  * Envoy's stream reset reasons, as the router tells them apart: a connection that never came up (UF), one
- * that went away before the response (UC), a stream the upstream reset (UR), one reset here (LR).
+ * that went away before the response (UC), a stream the upstream reset (UR; HTTP/2 REFUSED_STREAM apart,
+ * since retries treat it specially), one reset here (LR).
  */
-export type ResetReason = 'connection_failure' | 'connection_termination' | 'remote_reset' | 'local_reset';
+export type ResetReason =
+  | 'connection_failure'
+  | 'connection_termination'
+  | 'remote_reset'
+  | 'remote_refused_stream_reset'
+  | 'local_reset'
+  /** A circuit breaker refused the request (max_pending_requests / max_requests): 503 UO, never sent. */
+  | 'overflow';
 
 /** What a pool reports about one upstream stream. Called at most once each, in order, except onData. */
 export interface UpstreamCallbacks {

@@ -8,13 +8,26 @@ import type {
   UpstreamRequestSpec,
   UpstreamStream,
 } from './connection-pool.js';
+import type { PoolSettings } from './pool-settings.js';
 
-const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http2.constants;
+
+/** Streams a session has opened and still carries, and its idle timer. */
+interface SessionState {
+  opened: number;
+  active: number;
+  idleTimer: NodeJS.Timeout | null;
+  /** Carried max_requests_per_connection streams: closes once they are done. */
+  retired: boolean;
+}
 
 /**
- * HTTP/2 cleartext with prior knowledge (h2c) to one endpoint: one multiplexed session, replaced when it
- * fails or the upstream sends GOAWAY. Trailers pass both ways (gRPC): request trailers are sent once the
- * downstream body has ended, response trailers are handed to the router before the end.
+ * HTTP/2 cleartext with prior knowledge (h2c) to one endpoint for one cluster: one multiplexed session,
+ * replaced when it fails, the upstream sends GOAWAY, or it has carried max_requests_per_connection
+ * streams; closed after idle_timeout without streams. Trailers pass both ways (gRPC): request trailers
+ * are sent once the downstream body has ended, response trailers are handed to the router before the end.
+ * Circuit breaking: max_requests caps the cluster's concurrent streams (overflow: 503 UO); streams are
+ * never pending here (Node queues a stream on a session that is still connecting).
  */
 export class Http2Pool implements ConnectionPool {
   readonly protocol = 'http2' as const;
@@ -23,14 +36,21 @@ export class Http2Pool implements ConnectionPool {
   private closing = false;
   private cxTotal = 0;
   private cxConnectFail = 0;
+  private readonly state = new Map<ClientHttp2Session, SessionState>();
 
   constructor(
     private readonly origin: string,
-    private readonly connectTimeoutMs: number,
+    private readonly settings: PoolSettings,
   ) {}
 
   newStream(spec: UpstreamRequestSpec, callbacks: UpstreamCallbacks): UpstreamStream {
     const handle = new H2Stream(callbacks, spec.body);
+    const { resources, stats } = this.settings;
+    if (!resources.requests.canCreate()) {
+      stats.upstreamRqPendingOverflow++;
+      handle.fail('overflow', new Error('upstream overflow: circuit breaker open'));
+      return handle;
+    }
     let session: ClientHttp2Session;
     try {
       session = this.currentSession();
@@ -49,8 +69,58 @@ export class Http2Pool implements ConnectionPool {
       handle.attach(session.request(headers, { endStream, waitForTrailers: !endStream }));
     } catch (err) {
       handle.fail(sessionConnected(session) ? 'connection_termination' : 'connection_failure', err as Error);
+      return handle;
     }
+    this.onStreamOpen(session, handle);
     return handle;
+  }
+
+  private onStreamOpen(session: ClientHttp2Session, handle: H2Stream): void {
+    const { resources, stats } = this.settings;
+    resources.requests.inc();
+    stats.upstreamRqTotal++;
+    stats.upstreamRqActive++;
+    handle.pool = this;
+    const st = this.state.get(session)!;
+    st.opened++;
+    st.active++;
+    if (st.idleTimer !== null) {
+      clearTimeout(st.idleTimer);
+      st.idleTimer = null;
+    }
+    const max = this.settings.maxRequestsPerConnection;
+    if (max !== null && st.opened >= max) {
+      // No more streams here; it closes once the ones it carries are done (closing now could refuse
+      // the stream just opened, before its HEADERS are out).
+      this.retire(session);
+      st.retired = true;
+    }
+  }
+
+  /** @internal A stream opened by this pool closed (ended, reset or aborted). */
+  onStreamClosed(session: ClientHttp2Session): void {
+    const { resources, stats } = this.settings;
+    resources.requests.dec();
+    stats.upstreamRqActive--;
+    const st = this.state.get(session);
+    if (!st || --st.active > 0) return;
+    if (st.retired) {
+      session.close();
+      return;
+    }
+    const idle = this.settings.idleTimeoutMs;
+    if (idle !== null && idle > 0 && !session.closed && !session.destroyed) {
+      st.idleTimer = setTimeout(closeIdle, idle, this, session);
+      st.idleTimer.unref();
+    }
+  }
+
+  /** @internal */
+  closeIdle(session: ClientHttp2Session): void {
+    const st = this.state.get(session);
+    if (!st || st.active > 0) return;
+    this.retire(session);
+    session.close();
   }
 
   private currentSession(): ClientHttp2Session {
@@ -62,24 +132,40 @@ export class Http2Pool implements ConnectionPool {
 
   private connect(): ClientHttp2Session {
     const session = http2.connect(this.origin, { settings: { enablePush: false } });
+    const { connectTimeoutMs, resources, stats, tcpKeepaliveTimeMs } = this.settings;
     this.sessions.add(session);
+    this.state.set(session, { opened: 0, active: 0, idleTimer: null, retired: false });
     const timer = setTimeout(() => {
-      session.destroy(Object.assign(new Error(`connect timeout after ${this.connectTimeoutMs}ms`), { code: 'ETIMEDOUT' }));
-    }, this.connectTimeoutMs);
+      session.destroy(Object.assign(new Error(`connect timeout after ${connectTimeoutMs}ms`), { code: 'ETIMEDOUT' }));
+    }, connectTimeoutMs);
     session.once('connect', () => {
       clearTimeout(timer);
       connectedSessions.add(session);
       this.cxTotal++;
+      resources.connections.inc();
+      stats.upstreamCxTotal++;
+      stats.upstreamCxActive++;
+      if (tcpKeepaliveTimeMs !== null) session.socket.setKeepAlive(true, tcpKeepaliveTimeMs);
     });
     // Stream errors carry the detail; a session error must not go unhandled.
     session.on('error', () => {
-      if (!sessionConnected(session)) this.cxConnectFail++;
+      if (!sessionConnected(session)) {
+        this.cxConnectFail++;
+        stats.upstreamCxConnectFail++;
+      }
     });
     session.once('goaway', () => this.retire(session));
     session.once('close', () => {
       clearTimeout(timer);
       this.retire(session);
       this.sessions.delete(session);
+      const st = this.state.get(session);
+      if (st?.idleTimer) clearTimeout(st.idleTimer);
+      this.state.delete(session);
+      if (sessionConnected(session)) {
+        resources.connections.dec();
+        stats.upstreamCxActive--;
+      }
     });
     return session;
   }
@@ -116,6 +202,10 @@ function sessionConnected(session: ClientHttp2Session): boolean {
   return connectedSessions.has(session);
 }
 
+function closeIdle(pool: Http2Pool, session: ClientHttp2Session): void {
+  pool.closeIdle(session);
+}
+
 const kHandle = Symbol('trellis.h2handle');
 type TaggedStream = ClientHttp2Stream & { [kHandle]?: H2Stream };
 
@@ -125,6 +215,8 @@ type TaggedStream = ClientHttp2Stream & { [kHandle]?: H2Stream };
  */
 class H2Stream implements UpstreamStream {
   session: ClientHttp2Session | null = null;
+  /** The pool to tell when the stream closes (set once it counts against the cluster's max_requests). */
+  pool: Http2Pool | null = null;
   private stream: TaggedStream | null = null;
   private trailers: IncomingHttpHeaders | null = null;
   private done = false;
@@ -178,17 +270,24 @@ class H2Stream implements UpstreamStream {
     this.cb.onUpstreamEnd(this.trailers);
   }
 
-  /** The stream closed before its end: work out who reset it. */
+  /** The stream closed ('close' always follows the end, a reset or an abort): release it, then report a reset. */
   closed(): void {
+    const pool = this.pool;
+    if (pool !== null) {
+      this.pool = null;
+      pool.onStreamClosed(this.session!);
+    }
     if (this.done) return;
     this.done = true;
     const s = this.stream!;
     const session = this.session!;
     const reason: ResetReason = !this.sawResponse && !sessionConnected(session)
       ? 'connection_failure'
-      : session.destroyed || session.closed
-        ? 'connection_termination'
-        : 'remote_reset';
+      : s.rstCode === NGHTTP2_REFUSED_STREAM
+        ? 'remote_refused_stream_reset'
+        : session.destroyed || session.closed
+          ? 'connection_termination'
+          : 'remote_reset';
     this.unpipe();
     this.cb.onUpstreamError(reason, new Error(`upstream stream closed (rst code ${s.rstCode ?? 'none'})`));
   }

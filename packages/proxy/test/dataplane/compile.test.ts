@@ -2,6 +2,7 @@ import type { EnvoyJson } from '@trellis/envoy-api';
 import { describe, expect, it } from 'vitest';
 import { compileConfig } from '../../src/config/compile.js';
 import { ConfigRejected } from '../../src/config/raw-snapshot.js';
+import { FaultSettings } from '../../src/http/filters/fault-settings.js';
 import { cla, edsCluster, HTTP_FILTERS, listener, routeConfig, snapshot, staticCluster, toCluster, toWeighted, vhost, type SnapshotSpec } from './helpers/resources.js';
 
 /** Compiles and returns the refusal (failing the test when there is none). */
@@ -39,7 +40,7 @@ describe('compileConfig accepts what the control plane sends', () => {
     expect(l.address).toEqual({ address: '0.0.0.0', port: 15001 });
     expect(l.hcm.routeConfigName).toBe('r');
     expect(l.hcm.httpFilters.map((f) => f.name)).toEqual(HTTP_FILTERS.map((f) => f.name));
-    expect(l.hcm.filterChain.map((f) => f.name)).toEqual(['envoy.filters.http.router']);
+    expect(l.hcm.filterChain.map((f) => f.name)).toEqual(HTTP_FILTERS.map((f) => f.name));
     expect([...l.hcm.upgradeTypes]).toEqual(['websocket']);
     const cc = c.clusters.get('c')!;
     expect(cc.lbPolicy).toBe('LEAST_REQUEST');
@@ -76,15 +77,16 @@ describe('compileConfig accepts what the control plane sends', () => {
     expect(c.listeners.get('virtualOutbound')!.hcm.httpFilters.map((f) => f.name)).toEqual(HTTP_FILTERS.map((f) => f.name));
   });
 
-  it('keeps typed_per_filter_config for the filters that will read it', () => {
+  it('compiles typed_per_filter_config for the filters that read it', () => {
     const route = toCluster({ prefix: '/' }, 'c', {}, {
       typed_per_filter_config: {
         'envoy.filters.http.fault': { '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault', abort: { http_status: 503, percentage: { numerator: 100 } } },
       },
     });
     const c = compileConfig(snapshot({ ...base(), routes: [routeConfig('r', [vhost('v', ['v'], [route])])] }));
-    const cfg = c.routeConfigs.get('r')!.findVirtualHost('v')!.routes[0]!.perFilterConfig.get('envoy.filters.http.fault') as EnvoyJson;
-    expect((cfg.abort as EnvoyJson).http_status).toBe(503);
+    const cfg = c.routeConfigs.get('r')!.findVirtualHost('v')!.routes[0]!.perFilterConfig.get('envoy.filters.http.fault');
+    expect(cfg).toBeInstanceOf(FaultSettings);
+    expect((cfg as FaultSettings).abort!.httpStatus).toBe(503);
   });
 });
 
@@ -186,13 +188,31 @@ describe('compileConfig refuses what it cannot run, precisely', () => {
       /transport socket envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext is not supported/,
     ],
     [
-      'request mirroring',
+      'an unknown retry_on condition',
       () => ({
         ...base(),
-        routes: [routeConfig('r', [vhost('v', ['v'], [toCluster({ prefix: '/' }, 'c', { request_mirror_policies: [{ cluster: 'c' }] })])])],
+        routes: [routeConfig('r', [vhost('v', ['v'], [toCluster({ prefix: '/' }, 'c', { retry_policy: { retry_on: '5xx,sometimes' } })])])],
       }),
-      ['route', 'r', 'virtual_hosts[0].routes[0].route.request_mirror_policies'],
-      /request mirroring is not supported/,
+      ['route', 'r', 'virtual_hosts[0].routes[0].route.retry_policy.retry_on'],
+      /unknown retry_on condition "sometimes"/,
+    ],
+    [
+      'per-route config no filter takes',
+      () => ({
+        ...base(),
+        routes: [
+          routeConfig('r', [
+            vhost('v', ['v'], [
+              toCluster({ prefix: '/' }, 'c', {}, {
+                // The CORS filter's listener-level type, not its per-route CorsPolicy.
+                typed_per_filter_config: { 'envoy.filters.http.cors': { '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors' } },
+              }),
+            ]),
+          ]),
+        ],
+      }),
+      ['route', 'r', 'virtual_hosts[0].routes[0].typed_per_filter_config[envoy.filters.http.cors]'],
+      /per-route config of type envoy.extensions.filters.http.cors.v3.Cors is not supported/,
     ],
     [
       'editing Host through a header list',
