@@ -93,11 +93,13 @@ function ratiosTable(r: BenchReport): string {
     'CPU per request: Trellis 1-hop ÷ nginx',
     'CPU per request: Trellis 1-hop ÷ http-proxy',
     '2-sidecar p99 − direct p99 @ 1000/s',
+    'policies ÷ plain routing (req/s)',
+    'policies ÷ plain routing (CPU per request)',
   ];
   const lines = [row(head), row(head.map(() => '---'))];
   for (const p of PAYLOADS) {
     const get = (t: TargetName) => r.rows.find((x) => x.target === t && x.payload === p.name);
-    const [sc, ng, hp, mesh, direct] = (['sidecar', 'nginx', 'http-proxy', 'mesh', 'direct'] as const).map(get);
+    const [sc, ng, hp, mesh, direct, pol] = (['sidecar', 'nginx', 'http-proxy', 'mesh', 'direct', 'policies'] as const).map(get);
     lines.push(
       row([
         p.name,
@@ -106,6 +108,8 @@ function ratiosTable(r: BenchReport): string {
         ratio(cpuPerReq(sc), cpuPerReq(ng), 1),
         ratio(cpuPerReq(sc), cpuPerReq(hp), 2),
         mesh?.low && direct?.low ? `${int(mesh.low.result.p99Us - direct.low.result.p99Us)} µs` : dash,
+        ratio(pol?.saturation?.result.rps, sc?.saturation?.result.rps, 2),
+        ratio(cpuPerReq(pol), cpuPerReq(sc), 2),
       ]),
     );
   }
@@ -119,6 +123,7 @@ function barsSection(r: BenchReport): string {
   const hp = perPayload('http-proxy');
   const mesh = perPayload('mesh');
   const direct = perPayload('direct');
+  const pol = perPayload('policies');
   const sidecarRss = (by: BenchReport['rss']) => [...(by.sidecar ?? []), ...(by.mesh ?? [])].map((p) => p.mb);
   const atLow = sidecarRss(r.rssAtLowRate);
   const whole = sidecarRss(r.rss);
@@ -142,6 +147,12 @@ function barsSection(r: BenchReport): string {
       mesh.map((x, i) => (x?.low && direct[i]?.low ? (x.low.result.p99Us - direct[i]!.low!.result.p99Us) / 1000 : undefined)),
       (v) => v <= 1,
       (v) => `${v.toFixed(2)} ms`,
+    ),
+    check(
+      'ring hash + outlier detection + VirtualService within 10% of plain routing (req/s at saturation)',
+      pol.map((x, i) => div(sat(x), sat(sc[i]))),
+      (v) => v >= 0.9,
+      (v) => `${v.toFixed(2)}×`,
     ),
     atLow.length
       ? `- sidecar RSS ≤ 80 MB under 1000 req/s: **${Math.max(...atLow) <= 80 ? 'met' : 'not met'}** (largest sidecar VmHWM ${Math.max(...atLow).toFixed(1)} MB from its start through the 1000 req/s runs; ${Math.max(...whole).toFixed(1)} MB once saturation runs had also passed)`
@@ -178,7 +189,7 @@ function methodSection(r: BenchReport): string {
     `- Proxy CPU: utime+stime from /proc/PID/stat of every proxy process on the path (both sidecars for the 2-sidecar path; nginx master + worker), over the measured window; "busy" is CPU seconds ÷ wall seconds at saturation (100% = one core); "load-side" is the load generator plus the upstream app, which share the other core: near 100% there means that core, not the proxy, set the saturation figure. Peak RSS: VmHWM from /proc/PID/status per process, read after the 1000 req/s runs (the first runs on freshly started proxies) and at the end of the run.`,
     `- CPUs: ${pin}.`,
     `- Interference: each window also reads /proc/stat; one in which processes outside the bench used more than 25% of a core is measured again (at most 3 attempts, the least disturbed one kept).`,
-    `- Trellis: \`trellis control\` on a folder with Services \`plain\` (backed by a WorkloadEntry for the app: no server sidecar) and \`meshed\` (backed by the app's own sidecar, registered over xDS); the client sends to its sidecar's outbound listener (15001) with Host \`plain...\` (1 hop) or \`meshed...\` (2 hops: -> server sidecar 15006 -> app).`,
+    `- Trellis: \`trellis control\` on a folder with Services \`plain\` (backed by a WorkloadEntry for the app: no server sidecar) and \`meshed\` (backed by the app's own sidecar, registered over xDS); the client sends to its sidecar's outbound listener (15001) with Host \`plain...\` (1 hop) or \`meshed...\` (2 hops: -> server sidecar 15006 -> app); Service \`hashed\` is the same app behind a DestinationRule (ring hash on the source IP, outlier detection, a subset) and a VirtualService route (prefix match, timeout, retries).`,
     `- nginx: worker_processes 1, upstream keepalive 64, proxy_http_version 1.1, Connection "", access_log off, keepalive_requests 1000000 (Node's servers and agents never recycle connections either).`,
     ...r.notes.map((n) => `- Note: ${n}`),
   ].join('\n');

@@ -13,6 +13,7 @@ import { get } from 'node:http';
 /** Host headers the client sends to its sidecar's outbound listener. */
 export const PLAIN_HOST = `plain.${NAMESPACE}.svc.cluster.local:${APP.port}`;
 export const MESHED_HOST = `meshed.${NAMESPACE}.svc.cluster.local:${APP.port}`;
+export const POLICIES_HOST = `hashed.${NAMESPACE}.svc.cluster.local:${APP.port}`;
 
 const CONFIG = `apiVersion: v1
 kind: Namespace
@@ -33,6 +34,46 @@ metadata: { name: plain-app, namespace: ${NAMESPACE} }
 spec:
   address: ${APP.host}
   labels: { app: plain }
+---
+# The same app behind traffic policies: consistent hashing (ring hash on the source IP), outlier
+# detection, and a VirtualService route with a subset, a timeout and retries.
+apiVersion: v1
+kind: Service
+metadata: { name: hashed, namespace: ${NAMESPACE} }
+spec:
+  selector: { app: hashed }
+  ports: [{ name: http, port: ${APP.port}, targetPort: ${APP.port} }]
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: { name: hashed-app, namespace: ${NAMESPACE} }
+spec:
+  address: ${APP.host}
+  labels: { app: hashed, version: v1 }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: hashed, namespace: ${NAMESPACE} }
+spec:
+  host: hashed
+  trafficPolicy:
+    loadBalancer:
+      consistentHash: { useSourceIp: true, ringHash: { minimumRingSize: 1024 } }
+    outlierDetection: { consecutive5xxErrors: 5, interval: 10s, baseEjectionTime: 30s, maxEjectionPercent: 100 }
+  subsets:
+  - name: v1
+    labels: { version: v1 }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: hashed, namespace: ${NAMESPACE} }
+spec:
+  hosts: [hashed]
+  http:
+  - match: [{ uri: { prefix: / } }]
+    route: [{ destination: { host: hashed, subset: v1 } }]
+    timeout: 10s
+    retries: { attempts: 2, retryOn: "connect-failure,refused-stream,503" }
 ---
 # Backed by the server pod's sidecar, which registers itself over xDS (labels app=meshed).
 apiVersion: v1
