@@ -1,4 +1,4 @@
-export { envoyRoot, PROTO_INCLUDE_DIRS, PROTO_FILES } from './protos.js';
+export { envoyRoot } from './protos.js';
 export * from './type-urls.js';
 export { encodeAny, decodeAny, decodeMessage, type EnvoyJson, type AnyMessage } from './codec.js';
 export * from './ads.js';
