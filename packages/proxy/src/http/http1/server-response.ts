@@ -96,8 +96,11 @@ export class Http1ServerResponse extends EventEmitter {
       this.writeHead(this.statusCode, headers);
     }
     this.writableEnded = true;
-    if (!this.gone) this.writeEnd(data);
-    this.emit('close');
+    // A response whose connection already went away said 'close' then.
+    if (!this.gone) {
+      this.writeEnd(data);
+      this.emit('close');
+    }
     this.owner.onResponseEnd(this);
   }
 
