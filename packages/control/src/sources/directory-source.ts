@@ -11,6 +11,9 @@ export type ParseFile = (text: string, file: string) => { objects: ConfigObject[
 /** Cross-object checks over the assembled set; errors drop the object they name (e.g. a duplicate). */
 export type AnalyzeObjects = (objects: readonly ConfigObject[]) => ConfigIssue[];
 
+/** Built-in objects added to the folder's, given what the folder holds. */
+export type DefaultObjects = (objects: readonly ConfigObject[]) => ConfigObject[];
+
 /** What the source knows about one file. */
 export interface FileStatus {
   file: string;
@@ -38,6 +41,12 @@ export interface DirectorySourceOptions {
 }
 
 const CONFIG_FILE = /\.(ya?ml|json)$/i;
+/**
+ * The folder is also re-checked this often: Node 20's recursive watcher on Linux loses a file once it has been
+ * replaced by a rename (how vim and most editors save), so events alone would miss every later save. A check
+ * only stats the files; nothing is re-read or pushed unless one changed.
+ */
+const POLL_MS = 750;
 
 /**
  * Loads a folder of YAML recursively and keeps it loaded: file events are debounced, changed files re-parsed,
@@ -48,8 +57,10 @@ export class DirectorySource extends EventEmitter<{ change: [MeshConfig] }> {
   private readonly files = new Map<string, FileState>();
   private config = MeshConfig.EMPTY;
   private watcher: FSWatcher | undefined;
+  private poller: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> = Promise.resolve();
+  private defaults: DefaultObjects | undefined;
 
   constructor(
     readonly dir: string,
@@ -63,6 +74,7 @@ export class DirectorySource extends EventEmitter<{ change: [MeshConfig] }> {
     await this.reload();
     this.watcher = watch(this.dir, { recursive: true }, () => this.scheduleReload());
     this.watcher.on('error', (err) => this.opts.log?.(`watch ${this.dir}: ${err.message}`));
+    this.poller = setInterval(() => this.scheduleReload(), POLL_MS).unref();
     return this.config;
   }
 
@@ -80,8 +92,18 @@ export class DirectorySource extends EventEmitter<{ change: [MeshConfig] }> {
     }));
   }
 
+  /**
+   * Objects the folder gets by default (local mode's ingress gateway): computed from the folder's objects on
+   * every change, so the folder can override them; published at once. Undefined removes them.
+   */
+  setDefaults(defaults: DefaultObjects | undefined): void {
+    this.defaults = defaults;
+    this.publish();
+  }
+
   close(): void {
     clearTimeout(this.timer);
+    clearInterval(this.poller);
     this.watcher?.close();
   }
 
@@ -139,7 +161,7 @@ export class DirectorySource extends EventEmitter<{ change: [MeshConfig] }> {
     );
     const kept = objects.filter((o) => !dropped.has(`${o.origin.file}#${o.origin.doc}#${objectRef(o)}`));
     const fileIssues = files.flatMap((f) => this.files.get(f)!.issues);
-    this.config = new MeshConfig(kept, [...fileIssues, ...crossIssues]);
+    this.config = new MeshConfig([...kept, ...(this.defaults?.(kept) ?? [])], [...fileIssues, ...crossIssues]);
     this.emit('change', this.config);
   }
 }

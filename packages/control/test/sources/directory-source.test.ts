@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectorySource, MeshConfig, parseConfigText, analyzeObjects } from '@trellis/control';
@@ -60,6 +60,16 @@ describe('DirectorySource', () => {
     expect(names(await changed)).toEqual(['a', 'b', 'c', 'd']);
     await new Promise((r) => setTimeout(r, 200));
     expect(swaps).toBe(1);
+  });
+
+  test('every save of a file replaced by rename (as vim saves) is picked up, not only the first', async () => {
+    await source.start();
+    for (const name of ['x', 'y', 'z']) {
+      const changed = nextChange(source);
+      await writeFile(join(dir, '.a.yaml.swp'), vs(name));
+      await rename(join(dir, '.a.yaml.swp'), join(dir, 'a.yaml'));
+      expect(names(await changed)).toEqual(['b', name]);
+    }
   });
 
   test('a bad edit is rejected with its error and the last good version keeps serving', async () => {
