@@ -4,6 +4,8 @@ import { proxyStatus } from './commands/proxy-status.js';
 import { proxy } from './commands/proxy.js';
 import { up } from './commands/up.js';
 import { get } from './commands/get.js';
+import { apply } from './commands/apply.js';
+import { del } from './commands/delete.js';
 
 type Command = (args: string[], out: NodeJS.WritableStream) => Promise<number>;
 
@@ -13,7 +15,9 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   proxy: { run: proxy, help: 'run the sidecar (identity from flags or TRELLIS_* env; config from the control plane)' },
   'proxy-status': { run: proxyStatus, help: "show each proxy's xDS sync state (SYNCED / STALE / NOT SENT)" },
   up: { run: up, help: 'run a folder of YAML locally: control plane, pods as processes, sidecars (Ctrl-C stops)' },
-  get: { run: get, help: 'list pods (trellis get pods [-n NS | -A] [-o wide|json]) from the API (:20001)' },
+  get: { run: get, help: 'list pods, services, virtualservices, destinationrules, gateways (kubectl get) from the API (:20001)' },
+  apply: { run: apply, help: "validate manifests and write them into the mesh's folder (trellis apply -f FILE|-), like kubectl apply" },
+  delete: { run: del, help: "remove the manifests' objects from the mesh's folder (trellis delete -f FILE|-), like kubectl delete" },
 };
 
 function usage(): string {

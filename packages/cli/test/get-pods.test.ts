@@ -28,6 +28,62 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+const ROUTING = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web}
+spec:
+  hosts: [web]
+  http:
+  - route:
+    - destination: {host: web}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: bookinfo}
+spec:
+  hosts: ["*"]
+  gateways: [bookinfo-gateway]
+  http:
+  - route:
+    - destination: {host: web}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: bookinfo-gateway}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 8080, name: http, protocol: HTTP}
+    hosts: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: cart, namespace: shop}
+spec:
+  host: cart.shop.svc.cluster.local
+  subsets:
+  - name: v1
+    labels: {version: v1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cart, namespace: shop}
+spec:
+  type: NodePort
+  clusterIP: 10.96.0.12
+  selector: {app: cart}
+  ports:
+  - {name: http, port: 80, targetPort: 8080, nodePort: 31380}
+  - {name: metrics, port: 9090, protocol: UDP}
+`;
+
 const rows = (text: string) => text.trimEnd().split('\n').map((l) => l.split(/\s{3,}/));
 
 describe('trellis get pods against a live API', () => {
@@ -41,6 +97,7 @@ describe('trellis get pods against a live API', () => {
         deploymentYaml({ name: 'cart', namespace: 'shop', replicas: 2, labels: { app: 'cart', version: 'v1' } }),
         deploymentYaml({ name: 'flaky', namespace: 'shop', command: 'command: [node, -e, "process.exit(1)"]' }),
       ].join('---\n'),
+      'routing.yaml': ROUTING,
     }, { firstPodIp: '127.0.105.2' });
     api = `http://127.0.0.1:${mesh.plane.apiPort}`;
     await eventually('pods ready', () => readyPods(mesh.cluster, 'web', 1) && readyPods(mesh.cluster, 'cart', 2));
@@ -58,8 +115,11 @@ describe('trellis get pods against a live API', () => {
   });
 
   test('-n picks the namespace; a crash-looping pod shows its reason and restarts', async () => {
-    const { out } = await run(['pods', '-n', 'shop', '--api', api]);
-    const body = rows(out).slice(1);
+    // Between a crash and the next one the pod is briefly Running again: read it while it is down.
+    const body = await eventually('flaky down', async () => {
+      const r = rows((await run(['pods', '-n', 'shop', '--api', api])).out).slice(1);
+      return r[2]?.[2] !== 'Running' && r;
+    });
     expect(body.map((r) => r[0]!.split('-')[0])).toEqual(['cart', 'cart', 'flaky']);
     const flaky = body[2]!;
     expect(flaky[1]).toBe('0/1');
@@ -67,14 +127,14 @@ describe('trellis get pods against a live API', () => {
     expect(flaky[3]).toMatch(/^[1-9]\d* \(\d+s ago\)$/);
   });
 
-  test('-A -o wide adds NAMESPACE, IP, NODE and LABELS', async () => {
+  test('-A -o wide adds NAMESPACE, IP, NODE, SIDECAR and LABELS', async () => {
     const { out } = await run(['pods', '-A', '-o', 'wide', '--api', api]);
     const [header, ...body] = rows(out);
-    expect(header).toEqual(['NAMESPACE', 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP', 'NODE', 'LABELS']);
+    expect(header).toEqual(['NAMESPACE', 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP', 'NODE', 'SIDECAR', 'LABELS']);
     expect(body.map((r) => r[0])).toEqual(['default', 'shop', 'shop', 'shop']);
     const cart = mesh.cluster.list().find((p) => p.deployment === 'cart')!;
     const row = body.find((r) => r[1] === cart.name)!;
-    expect(row.slice(6)).toEqual([cart.podIP, 'local', `app=cart,pod-template-hash=${cart.labels['pod-template-hash']},version=v1`]);
+    expect(row.slice(6)).toEqual([cart.podIP, 'local', '-', `app=cart,pod-template-hash=${cart.labels['pod-template-hash']},version=v1`]);
   });
 
   test('-o json prints the List; names filter; a missing name is NotFound', async () => {
@@ -101,7 +161,49 @@ describe('trellis get pods against a live API', () => {
     const down = await run(['pods', '--api', `http://127.0.0.1:${closed}`]);
     expect(down.code).toBe(1);
     expect(down.err).toContain(`cannot reach the Trellis API at http://127.0.0.1:${closed} (ECONNREFUSED)`);
-    expect((await run(['services', '--api', api])).code).toBe(2);
+    expect((await run(['configmaps', '--api', api])).code).toBe(2);
+  });
+
+  test('virtualservices (vs), destinationrules (dr), gateways (gw), services (svc): the CRDs\' and kubectl\'s columns', async () => {
+    const vs = await run(['vs', '--api', api]);
+    expect(rows(vs.out)).toEqual([
+      ['NAME', 'GATEWAYS', 'HOSTS', 'AGE'],
+      ['bookinfo', '["bookinfo-gateway"]', '["*"]', expect.stringMatching(/^\d+s$/)],
+      // No gateways: an empty cell, as kubectl prints a missing printer column.
+      ['web', '["web"]', expect.stringMatching(/^\d+s$/)],
+    ]);
+    const dr = await run(['destinationrules', '-A', '--api', api]);
+    expect(rows(dr.out)).toEqual([['NAMESPACE', 'NAME', 'HOST', 'AGE'], ['shop', 'cart', 'cart.shop.svc.cluster.local', expect.stringMatching(/^\d+s$/)]]);
+    expect(rows((await run(['gw', '--api', api])).out)).toEqual([['NAME', 'AGE'], ['bookinfo-gateway', expect.stringMatching(/^\d+s$/)]]);
+    const svc = await run(['svc', '-A', '-o', 'wide', '--api', api]);
+    expect(rows(svc.out)).toEqual([
+      ['NAMESPACE', 'NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE', 'SELECTOR'],
+      ['default', 'web', 'ClusterIP', '<none>', '<none>', '80/TCP', expect.stringMatching(/^\d+s$/), 'app=web'],
+      ['shop', 'cart', 'NodePort', '10.96.0.12', '<none>', '80:31380/TCP,9090/UDP', expect.stringMatching(/^\d+s$/), 'app=cart'],
+    ]);
+    const missing = await run(['vs', 'web', 'nope', '--api', api]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toBe('Error from server (NotFound): virtualservices.networking.istio.io "nope" not found\n');
+    const none = await run(['gw', '-n', 'shop', '--api', api]);
+    expect(none).toEqual({ code: 0, out: '', err: 'No resources found in shop namespace.\n' });
+  });
+
+  test('-o json and -o yaml: a List, or the object itself when one is named', async () => {
+    const list = JSON.parse((await run(['dr', '-A', '-o', 'json', '--api', api])).out);
+    expect(list).toMatchObject({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'cart', namespace: 'shop' } }] });
+    expect(list.items[0].spec).toEqual({ host: 'cart.shop.svc.cluster.local', subsets: [{ name: 'v1', labels: { version: 'v1' } }] });
+    expect(Date.parse(list.items[0].metadata.creationTimestamp)).toBeLessThanOrEqual(Date.now());
+    const one = await run(['virtualservice', 'web', '-o', 'yaml', '--api', api]);
+    expect(one.out).toMatch(/^apiVersion: networking\.istio\.io\/v1\nkind: VirtualService\nmetadata:\n  name: web\n  namespace: default\n  creationTimestamp: \S+\nspec:\n  hosts:\n    - web\n/);
+    const pods = await run(['po', '-n', 'shop', '-o', 'yaml', '--api', api]);
+    expect(pods.out).toMatch(/^apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Pod\n/);
+  });
+
+  test('-o wide SIDECAR: `-` for pods without one (no control plane needed then)', async () => {
+    const { out } = await run(['pods', '-o', 'wide', '--api', api, '--control', 'http://127.0.0.1:1']);
+    const [header, web] = rows(out);
+    expect(header).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP', 'NODE', 'SIDECAR', 'LABELS']);
+    expect(web![7]).toBe('-');
   });
 });
 

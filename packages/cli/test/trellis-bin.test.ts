@@ -45,7 +45,7 @@ describe('trellis (compiled bin)', () => {
 
   beforeAll(async () => {
     expect(existsSync(join(ROOT, 'packages/cli/dist/main.js')), 'run `npm run build` first').toBe(true);
-    control = spawn(process.execPath, [BIN, 'control', '--config', 'examples/canary', '--host', '127.0.0.1', '--xds-port', '0', '--debug-port', '0', '--api-port', '0'], { cwd: ROOT });
+    control = spawn(process.execPath, [BIN, 'control', '--config', 'examples/canary', '--host', '127.0.0.1', '--xds-port', '0', '--debug-port', '0', '--api-port', '0', '--collector-port', '0'], { cwd: ROOT });
     const m = await waitFor(control, /xDS :(\d+), debug :(\d+)/);
     debugPort = Number(m[2]);
   });

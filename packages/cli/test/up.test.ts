@@ -17,7 +17,8 @@ class Sink extends Writable {
   }
 }
 
-const EPHEMERAL = ['--xds-port', '0', '--debug-port', '0', '--api-port', '0'];
+// No ingress gateway here: these tests count the folder's own pods (gateway-up.test.ts covers the gateway).
+const EPHEMERAL = ['--xds-port', '0', '--debug-port', '0', '--api-port', '0', '--collector-port', '0', '--no-gateway'];
 
 async function meshDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'trellis-up-'));
@@ -36,6 +37,8 @@ describe('trellis up', () => {
       const [, api] = await eventually('the API address', () => /API (http:\/\/127\.0\.0\.1:\d+)/.exec(out.text));
       const [, pod] = await eventually('a ready pod line', () => /pod default\/(web-\w+-\w+) 127\.0\.106\.2 ready 1\/1 Running restarts 0\n/.exec(out.text));
       await eventually('the app output, prefixed', () => out.text.includes(`[${pod}/app] listening on 127.0.106.2:8080\n`));
+      // Progress while the pods start, then all of them ready.
+      expect(out.text).toMatch(/^0\/1 pods ready\n[^]*^1\/1 pods ready\n/m);
       expect(out.text).toMatch(/^\[control\] control plane: config /);
       expect(out.text).toContain(`loaded 1 objects from ${dir} (0 errors, 0 warnings)\n`);
 
@@ -64,9 +67,11 @@ describe('trellis up', () => {
     const stop = new AbortController();
     try {
       const running = up([dir, ...EPHEMERAL, '--quiet'], out, { signal: stop.signal, firstPodIp: '127.0.106.30' });
-      await eventually('a table with the ready pod', () => /web-\w+-\w+\s+1\/1\s+Running\s+0\s+\d+s\s+127\.0\.106\.30\s+no/.test(out.text));
+      // No sidecar here (the namespace isn't labelled for injection): SIDECAR is `-`.
+      await eventually('a table with the ready pod', () => /web-\w+-\w+\s+1\/1\s+Running\s+0\s+127\.0\.106\.30\s+-\n/.test(out.text));
       expect(out.text.startsWith('\x1b[?25l')).toBe(true);
-      expect(out.text).toMatch(/NAMESPACE\s+NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+SIDECAR/);
+      expect(out.text).toMatch(/NAMESPACE\s+NAME\s+READY\s+STATUS\s+RESTARTS\s+IP\s+SIDECAR\n/);
+      expect(out.text).toContain('── 1/1 pods ready ── Ctrl-C stops the mesh ──');
       // Each redraw moves up over the previous table and clears below it.
       expect(out.text).toMatch(/\x1b\[\d+A\r\x1b\[J/);
       // --quiet: no app output.

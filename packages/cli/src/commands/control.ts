@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { ControlPlane, formatIssue } from '@trellis/control';
 
-const USAGE = `usage: trellis control --config DIR [--xds-port 15010] [--debug-port 15014] [--api-port 20001] [--host 0.0.0.0]`;
+const USAGE = `usage: trellis control --config DIR [--xds-port 15010] [--debug-port 15014] [--api-port 20001] [--collector-port 4318|off] [--host 0.0.0.0]
+
+The collector takes OTLP/HTTP JSON spans (POST /v1/traces) from the sidecars; the API serves them at /api/v1/traces.`;
 
 /** `trellis control`: runs the control plane on a folder until SIGINT/SIGTERM. */
 export async function control(args: string[], out: NodeJS.WritableStream): Promise<number> {
@@ -12,12 +14,18 @@ export async function control(args: string[], out: NodeJS.WritableStream): Promi
       'xds-port': { type: 'string', default: process.env.TRELLIS_XDS_PORT ?? '15010' },
       'debug-port': { type: 'string', default: process.env.TRELLIS_DEBUG_PORT ?? '15014' },
       'api-port': { type: 'string', default: process.env.TRELLIS_API_PORT ?? '20001' },
+      'collector-port': { type: 'string', default: process.env.TRELLIS_COLLECTOR_PORT ?? '4318' },
       host: { type: 'string', default: process.env.TRELLIS_HOST ?? '0.0.0.0' },
     },
   });
   const configDir = values.config ?? process.env.TRELLIS_CONFIG;
   if (!configDir) {
     out.write(`${USAGE}\n`);
+    return 2;
+  }
+  const collectorPort = collectorPortSetting(values['collector-port']);
+  if (collectorPort === undefined) {
+    out.write(`trellis control: --collector-port must be a port number or off\n${USAGE}\n`);
     return 2;
   }
   const log = (msg: string) => out.write(`${new Date().toISOString()} ${msg}\n`);
@@ -29,6 +37,7 @@ export async function control(args: string[], out: NodeJS.WritableStream): Promi
     debugPort: Number(values['debug-port']),
     apiHost: values.host,
     apiPort: Number(values['api-port']),
+    collectorPort,
     log,
   });
   const { errors, warnings, objects } = plane.configStatus();
@@ -40,4 +49,11 @@ export async function control(args: string[], out: NodeJS.WritableStream): Promi
   });
   await plane.close();
   return 0;
+}
+
+/** `--collector-port`: a port (0 picks a free one), or `off` for no collector (null); undefined when invalid. */
+export function collectorPortSetting(text: string): number | null | undefined {
+  if (/^(off|none)$/i.test(text)) return null;
+  const n = Number(text);
+  return /^\d+$/.test(text) && n <= 65535 ? n : undefined;
 }

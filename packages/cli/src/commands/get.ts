@@ -1,15 +1,43 @@
 import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
 import type { PodJson, PodListJson } from '@trellis/control';
+import { apiBase, controlBase, getJson } from '../api/client.js';
+import { hasSidecar, sidecarSync, type SyncEntry } from '../api/sidecar-sync.js';
+import { resourceByName, type ResourceName } from '../manifests/resources.js';
 
-const USAGE = `usage: trellis get pods [NAME...] [-n NAMESPACE | -A] [-o wide|json] [--api URL]
+const USAGE = `usage: trellis get RESOURCE [NAME...] [-n NAMESPACE | -A] [-o wide|json|yaml] [--api URL] [--control URL]
 
-Lists the pods local mode runs (\`trellis up\`), with kubectl's columns: NAME READY STATUS RESTARTS AGE
-(-o wide adds IP, NODE and LABELS). The API defaults to http://127.0.0.1:20001 (TRELLIS_API).`;
+RESOURCE: pods (po), services (svc), virtualservices (vs), destinationrules (dr), gateways (gw),
+serviceentries (se). Pods are the ones local mode runs (\`trellis up\`), with kubectl's columns
+NAME READY STATUS RESTARTS AGE; -o wide adds IP, NODE, SIDECAR (its xDS sync state, from the control plane's
+/debug/syncz: --control or TRELLIS_CONTROL_DEBUG, default http://127.0.0.1:15014) and LABELS. The others are
+the running mesh's config. The API defaults to http://127.0.0.1:20001 (--api or TRELLIS_API).`;
 
-const DEFAULT_API = 'http://127.0.0.1:20001';
-const TIMEOUT_MS = 5000;
+/** A Kubernetes-shaped object as the API lists it; the CLI reads only what it prints. */
+interface ObjectJson {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; creationTimestamp?: string; labels?: Record<string, string> };
+  spec?: Record<string, unknown>;
+}
 
-/** `trellis get pods`: kubectl get pods against the Trellis API. */
+interface ListJson<T> {
+  apiVersion: string;
+  kind: string;
+  items: T[];
+}
+
+interface Request {
+  resource: ResourceName;
+  names: string[];
+  all: boolean;
+  namespace: string;
+  output: '' | 'wide' | 'json' | 'yaml';
+  api: string;
+  control: string;
+}
+
+/** `trellis get RESOURCE`: kubectl get against the Trellis API. */
 export async function get(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   let parsed;
   try {
@@ -21,6 +49,7 @@ export async function get(args: string[], out: NodeJS.WritableStream, err: NodeJ
         'all-namespaces': { type: 'boolean', short: 'A', default: false },
         output: { type: 'string', short: 'o' },
         api: { type: 'string' },
+        control: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -33,52 +62,135 @@ export async function get(args: string[], out: NodeJS.WritableStream, err: NodeJ
     out.write(`${USAGE}\n`);
     return 0;
   }
-  const [resource, ...names] = positionals;
-  if (!resource || !['pods', 'pod', 'po'].includes(resource)) {
-    err.write(`trellis get: ${resource ? `unknown resource type "${resource}"` : 'a resource type is required'}\n${USAGE}\n`);
+  const [word, ...names] = positionals;
+  const resource = word ? resourceByName(word) : undefined;
+  if (!resource || resource.kind === 'Deployment' || resource.kind === 'Namespace' || resource.kind === 'WorkloadEntry') {
+    err.write(`trellis get: ${word ? `the server doesn't have a resource type "${word}"` : 'a resource type is required'}\n${USAGE}\n`);
     return 2;
   }
   const output = values.output ?? '';
-  if (!['', 'wide', 'json'].includes(output)) {
-    err.write(`trellis get: unknown output format "${output}" (wide or json)\n`);
+  if (output !== '' && output !== 'wide' && output !== 'json' && output !== 'yaml') {
+    err.write(`trellis get: unknown output format "${output}" (wide, json or yaml)\n`);
     return 2;
   }
-  const all = values['all-namespaces'];
-  const namespace = values.namespace ?? 'default';
-  const api = (values.api ?? process.env.TRELLIS_API ?? DEFAULT_API).replace(/\/+$/, '');
-  const path = all ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
+  const req: Request = {
+    resource,
+    names,
+    all: values['all-namespaces'],
+    namespace: values.namespace ?? 'default',
+    output,
+    api: apiBase(values.api),
+    control: controlBase(values.control),
+  };
 
-  const fetched = await fetchPods(api, path);
+  const fetched = resource.kind === 'Pod' ? await fetchPods(req) : await fetchConfig(req);
   if ('error' in fetched) {
     err.write(`trellis get: ${fetched.error}\n`);
     return 1;
   }
   const items = names.length ? fetched.items.filter((p) => names.includes(p.metadata.name)) : fetched.items;
   const missing = names.filter((n) => !items.some((p) => p.metadata.name === n));
-  if (output === 'json') {
-    out.write(`${JSON.stringify(names.length === 1 && items.length === 1 ? items[0] : { ...fetched, items }, null, 2)}\n`);
+  if (output === 'json' || output === 'yaml') {
+    const doc = names.length === 1 && items.length === 1 ? items[0] : { apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } };
+    if (missing.length === 0 || items.length > 0) out.write(output === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : stringify(doc, { lineWidth: 0 }));
   } else if (items.length > 0) {
-    out.write(podTable(items, { namespaceColumn: all, wide: output === 'wide', now: Date.now() }));
+    const now = Date.now();
+    out.write(
+      resource.kind === 'Pod'
+        ? podTable(items as PodJson[], {
+            namespaceColumn: req.all,
+            wide: output === 'wide',
+            now,
+            ...(output === 'wide' ? { sync: (p: PodJson) => sidecarSync(p, fetched.proxies) } : {}),
+          })
+        : configTable(resource.kind, items, { namespaceColumn: req.all, wide: output === 'wide', now }),
+    );
   } else if (names.length === 0) {
-    err.write(all ? 'No resources found\n' : `No resources found in ${namespace} namespace.\n`);
+    err.write(req.all ? 'No resources found\n' : `No resources found in ${req.namespace} namespace.\n`);
   }
-  for (const n of missing) err.write(`Error from server (NotFound): pods "${n}" not found\n`);
+  for (const n of missing) err.write(`Error from server (NotFound): ${qualified(resource)} "${n}" not found\n`);
   return missing.length ? 1 : 0;
 }
 
-async function fetchPods(api: string, path: string): Promise<PodListJson | { error: string }> {
-  let res: Response;
-  try {
-    res = await fetch(`${api}${path}`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
-  } catch (e) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? cause?.message ?? (e as Error).message;
-    return { error: `cannot reach the Trellis API at ${api} (${why}); is \`trellis up\` running? (--api or TRELLIS_API set the address)` };
-  }
-  if (!res.ok) return { error: `${api}${path} answered HTTP ${res.status}` };
-  const body = (await res.json().catch(() => undefined)) as PodListJson | undefined;
-  if (!body || !Array.isArray(body.items)) return { error: `${api}${path} did not return a list of pods` };
-  return body;
+const qualified = (r: ResourceName): string => (r.group && r.group !== 'apps' ? `${r.plural}.${r.group}` : r.plural);
+
+type Listed = { items: ObjectJson[]; proxies?: SyncEntry[] } | { error: string };
+
+async function fetchPods(req: Request): Promise<Listed> {
+  const path = req.all ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(req.namespace)}/pods`;
+  const got = await getJson<PodListJson>(req.api, path, 'the Trellis API');
+  if ('error' in got) return { error: apiError(got) };
+  if (!Array.isArray(got.value.items)) return { error: `${req.api}${path} did not return a list of pods` };
+  const items = got.value.items;
+  if (req.output !== 'wide' || !items.some(hasSidecar)) return { items };
+  // Sync state is the control plane's debug port's; without it the column says <unknown>, the rest still prints.
+  const sync = await getJson<SyncEntry[]>(req.control, '/debug/syncz', 'the control plane');
+  return { items, proxies: 'value' in sync && Array.isArray(sync.value) ? sync.value : undefined };
+}
+
+async function fetchConfig(req: Request): Promise<Listed> {
+  const query = req.all ? '' : `?namespace=${encodeURIComponent(req.namespace)}`;
+  const path = `/api/v1/config/${req.resource.plural}${query}`;
+  const got = await getJson<ListJson<ObjectJson>>(req.api, path, 'the Trellis API');
+  if ('error' in got) return { error: apiError(got) };
+  if (!Array.isArray(got.value.items)) return { error: `${req.api}${path} did not return a list` };
+  return { items: got.value.items };
+}
+
+function apiError(got: { error: string; unreachable?: boolean }): string {
+  return got.unreachable ? `${got.error}; is \`trellis up\` running? (--api or TRELLIS_API set the address)` : got.error;
+}
+
+interface TableOptions {
+  namespaceColumn: boolean;
+  wide: boolean;
+  now: number;
+}
+
+type Column = [header: string, value: (o: ObjectJson, spec: Record<string, any>) => string];
+
+const jsonList = (v: unknown): string => (Array.isArray(v) && v.length ? JSON.stringify(v) : '');
+
+/** The columns of Istio's CRDs (additionalPrinterColumns) and of kubectl for Services. */
+const CONFIG_COLUMNS: Record<string, { columns: Column[]; wide?: Column[] }> = {
+  VirtualService: { columns: [['GATEWAYS', (_o, s) => jsonList(s.gateways)], ['HOSTS', (_o, s) => jsonList(s.hosts)]] },
+  DestinationRule: { columns: [['HOST', (_o, s) => String(s.host ?? '')]] },
+  Gateway: { columns: [] },
+  ServiceEntry: {
+    columns: [
+      ['HOSTS', (_o, s) => jsonList(s.hosts)],
+      ['LOCATION', (_o, s) => String(s.location ?? '')],
+      ['RESOLUTION', (_o, s) => String(s.resolution ?? '')],
+    ],
+  },
+  Service: {
+    columns: [
+      ['TYPE', (_o, s) => String(s.type ?? 'ClusterIP')],
+      ['CLUSTER-IP', (_o, s) => String(s.clusterIP ?? '<none>')],
+      ['EXTERNAL-IP', () => '<none>'],
+      ['PORT(S)', (_o, s) => servicePorts(s.ports)],
+    ],
+    wide: [['SELECTOR', (_o, s) => labelList(s.selector)]],
+  },
+};
+
+/** A config kind's table: [NAMESPACE] NAME, the kind's columns, AGE (then -o wide's). */
+export function configTable(kind: string, items: readonly ObjectJson[], opts: TableOptions): string {
+  const def = CONFIG_COLUMNS[kind] ?? { columns: [] };
+  const columns: Column[] = [...def.columns, ['AGE', (o) => age(o.metadata.creationTimestamp, opts.now)], ...(opts.wide ? def.wide ?? [] : [])];
+  const header = [...(opts.namespaceColumn ? ['NAMESPACE'] : []), 'NAME', ...columns.map((c) => c[0])];
+  const rows = items.map((o) => [
+    ...(opts.namespaceColumn ? [o.metadata.namespace ?? ''] : []),
+    o.metadata.name,
+    ...columns.map(([, value]) => value(o, o.spec ?? {})),
+  ]);
+  return formatColumns([header, ...rows]);
+}
+
+/** kubectl's PORT(S): `9080/TCP`, `80:31380/TCP` with a nodePort, comma-separated. */
+function servicePorts(ports: unknown): string {
+  if (!Array.isArray(ports) || ports.length === 0) return '<none>';
+  return ports.map((p: { port: number; nodePort?: number; protocol?: string }) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
 }
 
 export interface PodTableOptions {
@@ -87,12 +199,16 @@ export interface PodTableOptions {
   now: number;
   /** Extra columns after kubectl's (e.g. `trellis up`'s SIDECAR). */
   extra?: { header: string; value: (p: PodJson) => string }[];
+  /** Leaves AGE out (`trellis up`'s live table). */
+  noAge?: boolean;
+  /** With wide: the SIDECAR column (the pod's xDS sync state) between NODE and LABELS. */
+  sync?: (p: PodJson) => string;
 }
 
-/** kubectl's pod table: NAME READY STATUS RESTARTS AGE (+ IP NODE LABELS when wide). */
+/** kubectl's pod table: NAME READY STATUS RESTARTS AGE (+ IP NODE [SIDECAR] LABELS when wide). */
 export function podTable(items: readonly PodJson[], opts: PodTableOptions): string {
-  const header = ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'];
-  if (opts.wide) header.push('IP', 'NODE', 'LABELS');
+  const header = ['NAME', 'READY', 'STATUS', 'RESTARTS', ...(opts.noAge ? [] : ['AGE'])];
+  if (opts.wide) header.push('IP', 'NODE', ...(opts.sync ? ['SIDECAR'] : []), 'LABELS');
   if (opts.namespaceColumn) header.unshift('NAMESPACE');
   header.push(...(opts.extra ?? []).map((e) => e.header));
   const rows = items.map((p) => {
@@ -102,9 +218,9 @@ export function podTable(items: readonly PodJson[], opts: PodTableOptions): stri
       `${statuses.filter((c) => c.ready).length}/${p.spec.containers.length}`,
       podStatus(p),
       restarts(p, opts.now),
-      age(p.metadata.creationTimestamp, opts.now),
+      ...(opts.noAge ? [] : [age(p.metadata.creationTimestamp, opts.now)]),
     ];
-    if (opts.wide) row.push(p.status.podIP || '<none>', p.spec.nodeName || '<none>', labelList(p.metadata.labels));
+    if (opts.wide) row.push(p.status.podIP || '<none>', p.spec.nodeName || '<none>', ...(opts.sync ? [opts.sync(p)] : []), labelList(p.metadata.labels));
     if (opts.namespaceColumn) row.unshift(p.metadata.namespace);
     row.push(...(opts.extra ?? []).map((e) => e.value(p)));
     return row;
@@ -143,9 +259,10 @@ function age(created: string | undefined, now: number): string {
   return Number.isNaN(t) ? '<unknown>' : humanDuration(now - t);
 }
 
-function labelList(labels: Record<string, string>): string {
-  const keys = Object.keys(labels ?? {}).sort();
-  return keys.length ? keys.map((k) => `${k}=${labels[k]}`).join(',') : '<none>';
+function labelList(labels: Record<string, string> | undefined): string {
+  const all = labels ?? {};
+  const keys = Object.keys(all).sort();
+  return keys.length ? keys.map((k) => `${k}=${all[k]}`).join(',') : '<none>';
 }
 
 /** Kubernetes' duration.HumanDuration: 45s, 3m20s, 25m, 5h10m, 20h, 3d4h, 30d, 2y5d. */

@@ -2,15 +2,22 @@ import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ControlPlane, LocalCluster, localPodJson, type OutputLine, type PodJson } from '@trellis/control';
+import { collectorPortSetting } from './control.js';
+import { watchGatewayUrls } from './gateway-urls.js';
 import { podStatus, podTable } from './get.js';
+import { sidecarSync } from '../api/sidecar-sync.js';
 
 const USAGE = `usage: trellis up DIR [--xds-port 15010] [--debug-port 15014] [--api-port 20001] [--host 127.0.0.1]
-                  [--quiet] [--proxy-logs]
+                  [--collector-port 4318|off] [--quiet] [--proxy-logs] [--no-gateway]
 
 Runs the mesh in DIR on this machine: the control plane, and each Deployment's pods as local processes,
 every pod on its own 127.0.x.y address, with a sidecar in namespaces labelled istio-injection=enabled.
 Editing the YAML changes the running mesh. Shows the pods and their output until Ctrl-C, which stops
-everything. --quiet hides the apps' output; --proxy-logs shows the sidecars' too.`;
+everything. --quiet hides the apps' output; --proxy-logs shows the sidecars' too. An ingress gateway
+(istio-ingressgateway in istio-system, selected by Gateways with istio: ingressgateway) runs too, unless DIR
+has its own or --no-gateway is given; its URLs are printed as its Gateway servers come up. Sidecars trace every
+request (100% sampling) to the control plane's collector (OTLP/HTTP on --collector-port); the API serves the
+traces at /api/v1/traces.`;
 
 /** `node <repo>/bin/trellis.js proxy`: the sidecar, run by the same Node. */
 const PROXY_COMMAND = [process.execPath, fileURLToPath(new URL('../../../../bin/trellis.js', import.meta.url)), 'proxy'];
@@ -35,9 +42,11 @@ export async function up(args: string[], out: NodeJS.WritableStream, opts: UpOpt
         'xds-port': { type: 'string', default: process.env.TRELLIS_XDS_PORT ?? '15010' },
         'debug-port': { type: 'string', default: process.env.TRELLIS_DEBUG_PORT ?? '15014' },
         'api-port': { type: 'string', default: process.env.TRELLIS_API_PORT ?? '20001' },
+        'collector-port': { type: 'string', default: process.env.TRELLIS_COLLECTOR_PORT ?? '4318' },
         host: { type: 'string', default: process.env.TRELLIS_HOST ?? '127.0.0.1' },
         quiet: { type: 'boolean', short: 'q', default: false },
         'proxy-logs': { type: 'boolean', default: false },
+        'no-gateway': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -62,6 +71,12 @@ export async function up(args: string[], out: NodeJS.WritableStream, opts: UpOpt
     return 2;
   }
 
+  const collectorPort = collectorPortSetting(values['collector-port']);
+  if (collectorPort === undefined) {
+    out.write('trellis up: --collector-port must be a port number (0 picks a free one) or off\n');
+    return 2;
+  }
+
   const display = isTty(out) ? new LiveDisplay(out) : new PlainDisplay(out);
   const host = values.host;
   const plane = await ControlPlane.start({
@@ -72,6 +87,7 @@ export async function up(args: string[], out: NodeJS.WritableStream, opts: UpOpt
     debugPort: ports.debug,
     apiHost: host,
     apiPort: ports.api,
+    collectorPort,
     log: (msg) => display.log(`[control] ${msg}`),
   });
   const { errors, warnings, objects } = plane.configStatus();
@@ -82,14 +98,22 @@ export async function up(args: string[], out: NodeJS.WritableStream, opts: UpOpt
   const cluster = LocalCluster.start(plane, {
     proxyCommand: opts.proxyCommand ?? PROXY_COMMAND,
     firstPodIp: opts.firstPodIp,
+    ingressGateway: !values['no-gateway'],
     controlPlaneAddress: `${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${plane.xdsPort}`,
+    // Local mode traces everything: a developer's mesh is small and every request is worth seeing.
+    ...(plane.collectorPort !== null
+      ? { tracing: { collector: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${plane.collectorPort}/v1/traces`, samplingPercent: 100 } }
+      : {}),
   });
   plane.localCluster = cluster;
   const apiUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${plane.apiPort}`;
   display.log(`mesh up: xDS ${host}:${plane.xdsPort}, debug ${host}:${plane.debugPort}, API ${apiUrl} (trellis get pods -A --api ${apiUrl})`);
-  display.attach(cluster, { quiet: values.quiet, proxyLogs: values['proxy-logs'] });
+  display.attach(cluster, { quiet: values.quiet, proxyLogs: values['proxy-logs'], sync: (p) => sidecarSync(p, plane.xds.status()) });
+
+  const stopGatewayUrls = watchGatewayUrls(cluster, (line) => display.log(line));
 
   await stopRequested(opts.signal);
+  stopGatewayUrls();
   display.log('stopping: terminating pods...');
   await cluster.stop();
   plane.localCluster = undefined;
@@ -138,14 +162,26 @@ function isTty(out: NodeJS.WritableStream): out is NodeJS.WriteStream {
   return (out as NodeJS.WriteStream).isTTY === true;
 }
 
+interface DisplayOptions {
+  quiet: boolean;
+  proxyLogs: boolean;
+  /** A pod's sidecar xDS state (SYNCED, STALE, NACK, NOT CONNECTED; `-` without a sidecar). */
+  sync: (p: PodJson) => string;
+}
+
 interface Display {
   log(line: string): void;
-  attach(cluster: LocalCluster, opts: { quiet: boolean; proxyLogs: boolean }): void;
+  attach(cluster: LocalCluster, opts: DisplayOptions): void;
   close(): void;
 }
 
-const SIDECAR_COLUMN = { header: 'SIDECAR', value: (p: PodJson) => (p.spec.containers.some((c) => c.name === 'trellis-proxy') ? 'yes' : 'no') };
 const IP_COLUMN = { header: 'IP', value: (p: PodJson) => p.status.podIP ?? '<none>' };
+const isReady = (p: PodJson): boolean => p.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+
+/** `3/8 pods ready`, the progress while the mesh starts. */
+function readiness(pods: readonly PodJson[]): string {
+  return `${pods.filter(isReady).length}/${pods.length} pods ready`;
+}
 
 function echoed(o: OutputLine, opts: { quiet: boolean; proxyLogs: boolean }): boolean {
   return o.sidecar ? opts.proxyLogs : !opts.quiet;
@@ -159,6 +195,7 @@ class LiveDisplay implements Display {
   private pending: string[] = [];
   private tableLines = 0;
   private cluster: LocalCluster | undefined;
+  private sync: DisplayOptions['sync'] = () => '-';
   private frameTimer: NodeJS.Timeout | undefined;
   private readonly tick: NodeJS.Timeout;
 
@@ -172,8 +209,9 @@ class LiveDisplay implements Display {
     this.schedule();
   }
 
-  attach(cluster: LocalCluster, opts: { quiet: boolean; proxyLogs: boolean }): void {
+  attach(cluster: LocalCluster, opts: DisplayOptions): void {
     this.cluster = cluster;
+    this.sync = opts.sync;
     cluster.on('change', () => this.schedule());
     cluster.on('output', (o) => echoed(o, opts) && this.log(`[${o.pod}/${o.container}] ${o.line}`));
     this.schedule();
@@ -204,10 +242,11 @@ class LiveDisplay implements Display {
 
   private table(): string[] {
     const pods = this.cluster!.list().map(localPodJson);
-    const ready = pods.filter((p) => p.status.conditions.some((c) => c.status === 'True')).length;
-    const lines = [`── ${pods.length} pods, ${ready} ready ── Ctrl-C stops the mesh ──`];
+    const starting = pods.some((p) => !isReady(p));
+    const lines = [`── ${readiness(pods)}${starting ? ', starting…' : ''} ── Ctrl-C stops the mesh ──`];
     if (pods.length === 0) return [...lines, '(no Deployments in the config)'];
-    const body = podTable(pods, { namespaceColumn: true, wide: false, now: Date.now(), extra: [IP_COLUMN, SIDECAR_COLUMN] });
+    const sidecar = { header: 'SIDECAR', value: this.sync };
+    const body = podTable(pods, { namespaceColumn: true, wide: false, noAge: true, now: Date.now(), extra: [IP_COLUMN, sidecar] });
     const all = [...lines, ...body.trimEnd().split('\n')];
     // Redrawing in place needs the whole table on screen: cursor-up stops at the top line.
     const max = Math.max(3, (this.out.rows ?? 50) - 2);
@@ -215,10 +254,16 @@ class LiveDisplay implements Display {
   }
 }
 
-/** Not a terminal (a pipe, a log file): plain lines, one per pod state change. */
+/**
+ * Not a terminal (a pipe, a log file): plain lines, one per pod state change (sidecar sync included, checked
+ * twice a second since the xDS server doesn't tell), and `3/8 pods ready` whenever that count moves.
+ */
 class PlainDisplay implements Display {
   private readonly last = new Map<string, string>();
+  private lastProgress = '';
   private cluster: LocalCluster | undefined;
+  private sync: DisplayOptions['sync'] = () => '-';
+  private poll: NodeJS.Timeout | undefined;
 
   constructor(private readonly out: NodeJS.WritableStream) {}
 
@@ -226,15 +271,19 @@ class PlainDisplay implements Display {
     this.out.write(`${line}\n`);
   }
 
-  attach(cluster: LocalCluster, opts: { quiet: boolean; proxyLogs: boolean }): void {
+  attach(cluster: LocalCluster, opts: DisplayOptions): void {
+    this.sync = opts.sync;
     cluster.on('output', (o) => echoed(o, opts) && this.log(`[${o.pod}/${o.container}] ${o.line}`));
     cluster.on('change', () => this.report(cluster.list().map(localPodJson)));
     this.cluster = cluster;
     this.report(cluster.list().map(localPodJson));
+    this.poll = setInterval(() => this.report(cluster.list().map(localPodJson)), 500);
+    this.poll.unref();
   }
 
   /** Reports the last changes now (the cluster's own `change` comes a tick after it stopped). */
   close(): void {
+    clearInterval(this.poll);
     if (this.cluster) this.report(this.cluster.list().map(localPodJson));
   }
 
@@ -247,13 +296,22 @@ class PlainDisplay implements Display {
       const restarts = statuses.reduce((n, c) => n + c.restartCount, 0);
       const line =
         `pod ${key} ${p.status.podIP} ready ${statuses.filter((c) => c.ready).length}/${statuses.length} ${podStatus(p)}` +
-        ` restarts ${restarts}${SIDECAR_COLUMN.value(p) === 'yes' ? ' sidecar' : ''}`;
+        ` restarts ${restarts}${this.sidecarText(p)}`;
       if (this.last.get(key) !== line) this.log(line);
       this.last.set(key, line);
     }
+    const progress = pods.length ? readiness(pods) : '';
+    // Not while stopping: the count going down then is the shutdown, already reported pod by pod.
+    if (progress && progress !== this.lastProgress && !pods.some((p) => p.metadata.deletionTimestamp)) this.log(progress);
+    this.lastProgress = progress;
     for (const key of [...this.last.keys()].filter((k) => !seen.has(k))) {
       this.last.delete(key);
       this.log(`pod ${key} deleted`);
     }
+  }
+
+  private sidecarText(p: PodJson): string {
+    const state = this.sync(p);
+    return state === '-' ? '' : ` sidecar ${state}`;
   }
 }

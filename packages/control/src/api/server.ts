@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { errorMessage, json, startReplyServer, type Reply, type ReplyServer } from '../http/reply-server.js';
 import type { LocalCluster } from '../local/local-cluster.js';
-import type { MeshConfig } from '../model/mesh-config.js';
+import { CONFIG_RESOURCES, ConfigView, type ConfigSourceView } from './config.js';
 import { configPodJson, localPodJson, podList, type PodJson } from './pods.js';
+import type { TraceStore } from '../telemetry/trace-store.js';
+import { tracesRoute } from '../telemetry/traces-api.js';
 
 /** The cluster may be attached after the server starts (local mode starts it once the control plane is up). */
 export type ClusterRef = LocalCluster | undefined | (() => LocalCluster | undefined);
@@ -13,7 +15,9 @@ export interface ApiServerOptions {
   port: number;
   /** Local mode's pods; without one, the API lists the Pods written in config. */
   cluster: ClusterRef;
-  plane: { source: { current(): MeshConfig } };
+  /** The trace collector's spans (GET /api/v1/traces...); absent when the control plane runs no collector. */
+  traces?: TraceStore;
+  plane: { source: ConfigSourceView };
 }
 
 export type ApiServer = ReplyServer;
@@ -25,6 +29,8 @@ const failure = (code: number, reason: string, message: string): Reply =>
 /**
  * The API the UI and the CLI read (port 20001), in the Kubernetes API's shapes and paths:
  * GET /api/v1/pods[?namespace=NS], /api/v1/namespaces/NS/pods[/NAME[/log?container=C&tailLines=N]].
+ * Config: GET /api/v1/config (the watched folder, for `trellis apply`) and /api/v1/config/RESOURCE[?namespace=NS]
+ * (the current MeshConfig's objects of a kind, e.g. virtualservices, as a List).
  */
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const cluster = (): LocalCluster | undefined => (typeof opts.cluster === 'function' ? opts.cluster() : opts.cluster);
@@ -33,6 +39,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const all = c ? c.list().map(localPodJson) : opts.plane.source.current().pods.map(configPodJson);
     return namespace ? all.filter((p) => p.metadata.namespace === namespace) : all;
   };
+  const config = new ConfigView(opts.plane.source);
 
   const route = (req: IncomingMessage): Reply => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return failure(405, 'MethodNotAllowed', `${req.method} is not supported`);
@@ -40,6 +47,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (parts[0] !== 'api' || parts[1] !== 'v1') return failure(404, 'NotFound', `no route ${url.pathname}`);
     const rest = parts.slice(2);
+    if (rest[0] === 'config') return configRoute(config, rest.slice(1), url.searchParams);
+    if (rest[0] === 'traces') return tracesRoute(opts.traces, rest.slice(1), url.searchParams, failure);
     if (rest.length === 1 && rest[0] === 'pods') return json(200, podList(pods(url.searchParams.get('namespace') || undefined)));
     if (rest[0] !== 'namespaces' || rest[2] !== 'pods' || !rest[1]) return failure(404, 'NotFound', `no route ${url.pathname}`);
     const ns = rest[1];
@@ -58,6 +67,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     route,
     onError: (err) => failure(500, 'InternalError', errorMessage(err)),
   });
+}
+
+function configRoute(config: ConfigView, rest: string[], q: URLSearchParams): Reply {
+  if (rest.length === 0) return json(200, config.info());
+  const kind = rest.length === 1 ? CONFIG_RESOURCES[rest[0]!] : undefined;
+  if (!kind || !Object.hasOwn(CONFIG_RESOURCES, rest[0]!)) {
+    return failure(404, 'NotFound', `no config resource ${rest.join('/')} (one of ${Object.keys(CONFIG_RESOURCES).join(', ')})`);
+  }
+  return json(200, config.list(kind, q.get('namespace') || undefined));
 }
 
 /** A container's buffered output as plain text, like `kubectl logs`. */
