@@ -13,6 +13,8 @@ import { XdsServer, XdsMetrics, type ConnectionEvent } from './xds/index.js';
 import { startDebugServer } from './debug/server.js';
 import { startApiServer } from './api/server.js';
 import type { LocalCluster } from './local/local-cluster.js';
+import { startCollectorServer, type CollectorServer } from './telemetry/collector-server.js';
+import { TraceStore } from './telemetry/trace-store.js';
 
 export interface ControlPlaneOptions {
   /** Folder of Kubernetes manifests and Istio config. */
@@ -26,6 +28,13 @@ export interface ControlPlaneOptions {
   /** The UI's and CLI's API (Trellis: 20001); the host defaults to debugHost's. */
   apiHost?: string;
   apiPort?: number;
+  /**
+   * The trace collector's OTLP/HTTP port (the CLI's default is 4318, OTLP's standard port; 0 picks a free
+   * one); unset or null runs no collector. Its host defaults to the API's. The API serves its spans at
+   * /api/v1/traces.
+   */
+  collectorHost?: string;
+  collectorPort?: number | null;
   /** Quiet time before reloading files and before pushing to proxies. */
   debounceMs?: number;
   log?: (msg: string) => void;
@@ -46,6 +55,11 @@ export class ControlPlane {
   /** Local mode's pods, once `trellis up` attaches them; the API lists them. */
   localCluster: LocalCluster | undefined;
   private state: MeshState | undefined;
+  /** The collector's spans (bounded); undefined when it runs no collector. */
+  readonly traces: TraceStore | undefined;
+  /** Where the collector listens; null when there is none. */
+  readonly collectorPort: number | null;
+  private collector: CollectorServer | undefined;
 
   private constructor(
     readonly metrics: MetricsRegistry,
@@ -57,7 +71,12 @@ export class ControlPlane {
     private readonly closeDebug: () => Promise<void>,
     readonly apiPort: number,
     private readonly closeApi: () => Promise<void>,
-  ) {}
+    collector: { server: CollectorServer; store: TraceStore } | undefined,
+  ) {
+    this.traces = collector?.store;
+    this.collector = collector?.server;
+    this.collectorPort = collector?.server.port ?? null;
+  }
 
   static async start(opts: ControlPlaneOptions): Promise<ControlPlane> {
     const log = opts.log ?? (() => {});
@@ -67,7 +86,10 @@ export class ControlPlane {
 
     let plane: ControlPlane | undefined;
     const metrics = new MetricsRegistry();
-    const xdsMetrics = new XdsMetrics(metrics);
+    const xdsMetrics = new XdsMetrics(metrics, () => {
+      const mesh = plane?.mesh();
+      return mesh && { services: mesh.registry.services.length, virtualServices: mesh.config.virtualServices.length };
+    });
     const xds = new XdsServer({
       generate: (proxy: ProxyIdentity, kind: ResourceKind, names: readonly string[] | null) =>
         generateResources({ ...plane!.mesh(), proxy }, kind, names),
@@ -84,15 +106,19 @@ export class ControlPlane {
       registry: metrics,
       configStatus: () => plane!.configStatus(),
     });
+    const apiHost = opts.apiHost ?? opts.debugHost ?? '0.0.0.0';
+    const store = opts.collectorPort === null || opts.collectorPort === undefined ? undefined : new TraceStore();
+    const collector = store && { store, server: await startCollectorServer({ host: opts.collectorHost ?? apiHost, port: opts.collectorPort!, store }) };
     const api = await startApiServer({
-      host: opts.apiHost ?? opts.debugHost ?? '0.0.0.0',
+      host: apiHost,
       port: opts.apiPort ?? 20001,
       cluster: () => plane?.localCluster,
       plane: { source },
+      ...(store ? { traces: store } : {}),
     });
-    plane = new ControlPlane(metrics, xdsMetrics, source, xds, xdsPort, debug.port, () => debug.close(), api.port, () => api.close());
+    plane = new ControlPlane(metrics, xdsMetrics, source, xds, xdsPort, debug.port, () => debug.close(), api.port, () => api.close(), collector);
     plane.wire(log);
-    log(`control plane: config ${opts.configDir}, xDS :${xdsPort}, debug :${debug.port}, api :${api.port}`);
+    log(`control plane: config ${opts.configDir}, xDS :${xdsPort}, debug :${debug.port}, api :${api.port}${collector ? `, OTLP traces :${collector.server.port}` : ''}`);
     return plane;
   }
 
@@ -121,6 +147,7 @@ export class ControlPlane {
     await this.xds.close();
     await this.closeDebug();
     await this.closeApi();
+    await this.collector?.close();
   }
 
   private wire(log: (msg: string) => void): void {

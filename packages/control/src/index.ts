@@ -14,4 +14,8 @@ export * from './model/index.js';
 export * from './inject/index.js';
 export * from './local/index.js';
 export { startApiServer, type ApiServer, type ApiServerOptions } from './api/server.js';
+// Telemetry: the trace collector (OTLP/HTTP receiver and its bounded store)
+export { TraceStore, DEFAULT_TRACE_LIMITS, type StoredSpan, type TraceSummary, type TraceStoreLimits, type AttributeValue } from './telemetry/trace-store.js';
+export { startCollectorServer, type CollectorServer } from './telemetry/collector-server.js';
+export { decodeOtlpTraces } from './telemetry/otlp-json.js';
 export { localPodJson, configPodJson, podList, type PodJson, type PodListJson, type ContainerStatusJson, type ContainerStateJson } from './api/pods.js';

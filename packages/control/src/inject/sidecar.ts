@@ -48,6 +48,15 @@ export interface InjectionContext {
    * iptables rule captures their traffic. `kubernetes`: the init container's rules do that instead.
    */
   mode?: 'local' | 'kubernetes';
+  /** Tracing for the sidecar (TRELLIS_TRACE_COLLECTOR / TRELLIS_TRACE_SAMPLING); absent: the sidecar's defaults. */
+  tracing?: SidecarTracing;
+}
+
+/** Where a sidecar sends spans and what share of new traces it samples (local mode: the control plane's collector, 100%). */
+export interface SidecarTracing {
+  /** OTLP/HTTP JSON endpoint, e.g. http://127.0.0.1:4318/v1/traces. */
+  collector: string;
+  samplingPercent: number;
 }
 
 export interface InjectionResult {
@@ -108,6 +117,12 @@ export function sidecarContainer(pod: InjectablePod, ctx: InjectionContext): Sid
       { name: 'TRELLIS_WORKLOAD', value: ctx.workloadName ?? workloadNameOf(pod) },
       { name: 'TRELLIS_LABELS', value: JSON.stringify(labels) },
       { name: 'TRELLIS_APP_PORTS', value: appPortsSetting(pod.spec.containers) },
+      ...(ctx.tracing
+        ? [
+            { name: 'TRELLIS_TRACE_COLLECTOR', value: ctx.tracing.collector },
+            { name: 'TRELLIS_TRACE_SAMPLING', value: String(ctx.tracing.samplingPercent) },
+          ]
+        : []),
     ],
     ports: [{ name: 'http-envoy-prom', containerPort: SIDECAR_PORTS.metrics, protocol: 'TCP' }],
     // Istio's sidecar readiness probe.

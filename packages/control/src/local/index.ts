@@ -6,3 +6,4 @@ export { containerEnv, commandLine, expandVars, fieldValue, ContainerConfigError
 export { LogBuffer, type LogEntry } from './log-buffer.js';
 export { DEFAULT_BACKOFF, type RestartBackoff } from './container-process.js';
 export type * from './types.js';
+export { INGRESS_GATEWAY, BUILT_IN_FILE, definesIngressGateway, ingressGatewayObjects, ingressGatewayDefaults, type IngressGatewayOptions } from './ingress-gateway.js';

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ControlPlane } from '../control-plane.js';
 import { injectSidecar } from '../inject/index.js';
-import { SIDECAR_PORTS } from '../inject/sidecar.js';
+import { SIDECAR_PORTS, type SidecarTracing } from '../inject/sidecar.js';
 import type { MeshConfig } from '../model/mesh-config.js';
 import type { Deployment } from '../model/objects.js';
 import { namedPorts } from '../registry/workloads.js';
 import type { Workload } from '../registry/types.js';
 import type { RestartBackoff } from './container-process.js';
+import { ingressGatewayDefaults } from './ingress-gateway.js';
 import { LoopbackIpAllocator } from './ip-allocator.js';
 import type { LogEntry } from './log-buffer.js';
 import { LocalPod, type LocalPodSpec } from './local-pod.js';
@@ -22,6 +23,8 @@ export interface LocalClusterOptions {
   proxyCommand: string[];
   /** What sidecars dial; default `127.0.0.1:<xdsPort>`. */
   controlPlaneAddress?: string;
+  /** Where sidecars send spans, and how many they sample (`trellis up`: the control plane's collector, 100%). */
+  tracing?: SidecarTracing;
   /** How often readiness is checked. */
   probeIntervalMs?: number;
   probeTimeoutMs?: number;
@@ -32,6 +35,11 @@ export interface LocalClusterOptions {
   logLines?: number;
   /** The first pod IP handed out (default 127.0.1.2); pod IPs then count up from it. */
   firstPodIp?: string;
+  /**
+   * Run an ingress gateway (`istio-ingressgateway` in istio-system, as Istio's default profile does) unless the
+   * folder runs its own pods labelled `istio: ingressgateway`. Off by default; `trellis up` turns it on.
+   */
+  ingressGateway?: boolean;
 }
 
 /** One Deployment as the reconciler sees it: what its pods should look like and how many. */
@@ -73,6 +81,10 @@ export class LocalCluster extends EventEmitter<{ change: []; output: [OutputLine
   /** Starts the pods of the plane's current config and follows its changes until stop(). */
   static start(plane: LocalClusterPlane, opts: LocalClusterOptions): LocalCluster {
     const cluster = new LocalCluster(plane, opts);
+    if (opts.ingressGateway) {
+      const controlPlane = opts.controlPlaneAddress ?? `127.0.0.1:${plane.xdsPort}`;
+      plane.source.setDefaults(ingressGatewayDefaults({ proxyCommand: opts.proxyCommand, controlPlane }));
+    }
     plane.source.on('change', cluster.onConfig);
     process.on('exit', cluster.onHostExit);
     cluster.reconcile(plane.source.current());
@@ -100,6 +112,7 @@ export class LocalCluster extends EventEmitter<{ change: []; output: [OutputLine
     if (this.stopped) return Promise.all([...this.terminations]).then(() => {});
     this.stopped = true;
     this.plane.source.off('change', this.onConfig);
+    if (this.opts.ingressGateway) this.plane.source.setDefaults(undefined);
     clearInterval(this.probeTimer);
     for (const pod of this.pods.values()) this.delete(pod);
     await Promise.all([...this.terminations]);
@@ -139,6 +152,7 @@ export class LocalCluster extends EventEmitter<{ change: []; output: [OutputLine
         controlPlane: this.opts.controlPlaneAddress ?? `127.0.0.1:${this.plane.xdsPort}`,
         proxyCommand: this.opts.proxyCommand,
         workloadName: name,
+        ...(this.opts.tracing ? { tracing: this.opts.tracing } : {}),
       },
     );
     const revision = safeEncode(fnv32a(stableJson({ spec: injection.spec, labels, annotations, file: d.origin.file })), 6);

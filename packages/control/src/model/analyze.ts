@@ -7,14 +7,67 @@ import type { Destination, HTTPRoute } from './istio-types.js';
 import type { ConfigIssue } from './issues.js';
 import { delegateKey, expandDelegates, isDelegateVirtualService } from './delegation.js';
 import { objectRef, type ConfigObject, type DestinationRule, type VirtualService } from './objects.js';
+import { isPassthrough } from './validate/gateway.js';
 import { hostSubsetOf } from './validate/hosts.js';
+import { isHTTPProtocol, parseProtocol } from './validate/ports.js';
 import { formatPath, type FieldPath } from './validate/path.js';
 
 const CLUSTER_DOMAIN = 'svc.cluster.local';
 
 export function analyzeObjects(objects: readonly ConfigObject[]): ConfigIssue[] {
   const unique = dedupeObjects(objects);
-  return [...duplicateIssues(objects), ...referenceIssues(unique)];
+  return [...duplicateIssues(objects), ...referenceIssues(unique), ...unservedServers(unique)];
+}
+
+/**
+ * Namespaces of the gateway workloads a selector picks among the objects (Deployments' pod templates, Pods);
+ * with none in the config, istio-system, where Istio's default profile (and local mode) runs the gateway.
+ */
+function gatewayNamespaces(objects: readonly ConfigObject[], selector: Record<string, string> | undefined): string[] {
+  const matches = (labels: Record<string, string> | undefined) => Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
+  const found = new Set<string>();
+  for (const o of objects) {
+    if (o.kind === 'Deployment' && matches(o.spec?.template?.metadata?.labels)) found.add(o.metadata.namespace);
+    if (o.kind === 'Pod' && matches(o.metadata.labels)) found.add(o.metadata.namespace);
+  }
+  return found.size > 0 ? [...found] : ['istio-system'];
+}
+
+/**
+ * Gateway servers the Trellis gateway doesn't serve (it proxies HTTP, and HTTPS whose TLS it terminates):
+ * valid Istio, so not a validation finding, but they get no listener, which the user should hear about.
+ */
+function unservedServers(objects: readonly ConfigObject[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const gw of objects) {
+    if (gw.kind !== 'Gateway') continue;
+    gw.spec.servers?.forEach((server, i) => {
+      const protocol = parseProtocol(server?.port?.protocol);
+      if (!server || protocol === undefined || isHTTPProtocol(protocol)) return;
+      const tls = server.tls;
+      const at = formatPath(['spec', 'servers', i, 'tls']);
+      const warn = (path: string, message: string) =>
+        issues.push({ severity: 'warning', file: gw.origin.file, doc: gw.origin.doc, object: objectRef(gw), path, message });
+      if (protocol === 'HTTPS' && tls && !isPassthrough(tls) && tls.mode !== 'ISTIO_MUTUAL') {
+        // The Trellis gateway serves one certificate per server, from credentialName or the two file fields.
+        if (!tls.credentialName && (tls.credentialNames?.length || tls.tlsCertificates?.length)) {
+          warn(at, 'credentialNames and tlsCertificates are not supported by the Trellis gateway (use credentialName, or serverCertificate and privateKey); this server gets no listener');
+        }
+        const namespaces = gatewayNamespaces(objects, gw.spec.selector);
+        const found = objects.some((o) => o.kind === 'Secret' && o.metadata.name === tls.credentialName && namespaces.includes(o.metadata.namespace));
+        if (tls.credentialName && !found) {
+          warn(`${at}.credentialName`, `referenced credentialName not found: Secret "${tls.credentialName}" in ${namespaces.join(', ')} (the gateway's namespace); this server gets no listener until it exists`);
+        }
+        return;
+      }
+      const what = protocol === 'HTTPS' || protocol === 'TLS' ? `${protocol} (tls.mode ${tls?.mode ?? 'PASSTHROUGH'})` : protocol;
+      warn(
+        formatPath(['spec', 'servers', i, 'port', 'protocol']),
+        `${what} servers are not served by the Trellis gateway (HTTP, and HTTPS in SIMPLE, MUTUAL or OPTIONAL_MUTUAL mode, are); this server gets no listener`,
+      );
+    });
+  }
+  return issues;
 }
 
 /** The objects without later duplicates of a Kind/namespace/name (the first one wins). */

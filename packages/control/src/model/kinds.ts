@@ -8,11 +8,13 @@ import { walkMessage, type MessageSchema } from './validate/field-walker.js';
 import { DESTINATION_RULE, GATEWAY, SERVICE_ENTRY, VIRTUAL_SERVICE, WORKLOAD_ENTRY } from './validate/istio-schema.js';
 import { dns1035LabelError, dns1123LabelError, dns1123SubdomainError } from './validate/kube-names.js';
 import type { FieldPath } from './validate/path.js';
+import { SECRET_FIELDS } from './validate/secret.js';
 import {
   validateDeployment,
   validateDestinationRule,
   validateGateway,
   validatePod,
+  validateSecret,
   validateService,
   validateServiceEntry,
   validateVirtualService,
@@ -27,6 +29,8 @@ export interface KindDef {
   namespaced: boolean;
   /** The error for an invalid metadata.name, or undefined. */
   nameError(name: string): string | undefined;
+  /** Top-level fields that stand for the spec in kinds without one (a Secret's `type`, `data`, `stringData`). */
+  topLevelSpec?: readonly string[];
   /** Checks the spec and returns its typed form (undefined when unusable; errors are in ctx.r). */
   spec(raw: unknown, ctx: ValidationContext, path: FieldPath): unknown;
 }
@@ -53,6 +57,7 @@ export const KINDS: readonly KindDef[] = [
   { kind: 'Namespace', group: '', versions: ['v1'], namespaced: false, nameError: dns1123LabelError, spec: () => ({}) },
   { kind: 'Service', group: '', versions: ['v1'], namespaced: true, nameError: dns1035LabelError, spec: validateService },
   { kind: 'Pod', group: '', versions: ['v1'], namespaced: true, nameError: dns1123SubdomainError, spec: validatePod },
+  { kind: 'Secret', group: '', versions: ['v1'], namespaced: true, nameError: dns1123SubdomainError, topLevelSpec: SECRET_FIELDS, spec: validateSecret },
   { kind: 'Deployment', group: 'apps', versions: ['v1'], namespaced: true, nameError: dns1123SubdomainError, spec: validateDeployment },
 ];
 

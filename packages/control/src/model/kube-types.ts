@@ -49,6 +49,16 @@ export interface ContainerPort {
   protocol?: string;
 }
 
+/**
+ * A Kubernetes Secret's top-level fields (a Secret has no `spec`). `data` values are base64; `stringData`
+ * values are plain text and win over `data`, as the API server merges them.
+ */
+export interface SecretSpec {
+  type?: string;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}
+
 export interface PodStatus {
   podIP?: string;
   phase?: string;

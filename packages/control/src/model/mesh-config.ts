@@ -38,6 +38,7 @@ export class MeshConfig {
   get deployments() { return this.ofKind('Deployment'); }
   get pods() { return this.ofKind('Pod'); }
   get namespaces() { return this.ofKind('Namespace'); }
+  get secrets() { return this.ofKind('Secret'); }
 
   /** Labels of a namespace declared in config ({} when it isn't declared). */
   namespaceLabels(name: string): Record<string, string> {

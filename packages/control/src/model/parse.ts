@@ -118,13 +118,16 @@ function isList(raw: Record<string, unknown>): boolean {
 }
 
 function buildObject(raw: Record<string, unknown>, def: KindDef, root: FieldPath, src: DocSource, r: Reporter): ConfigObject | undefined {
+  const own = new Set(def.topLevelSpec ?? []);
   for (const key of Object.keys(raw)) {
-    if (!TOP_LEVEL_FIELDS.has(key)) r.warn([...root, key], `unknown field "${key}", ignored`);
+    if (!TOP_LEVEL_FIELDS.has(key) && !own.has(key)) r.warn([...root, key], `unknown field "${key}", ignored`);
   }
   const metadata = parseMetadata(raw.metadata, def, [...root, 'metadata'], r);
   if (!metadata) return undefined;
   const ctx: ValidationContext = { r, name: metadata.name, namespace: metadata.namespace, root };
-  const spec = def.spec(raw.spec, ctx, [...root, 'spec']);
+  const spec = def.topLevelSpec
+    ? def.spec(Object.fromEntries(def.topLevelSpec.filter((k) => raw[k] !== undefined).map((k) => [k, raw[k]])), ctx, root)
+    : def.spec(raw.spec, ctx, [...root, 'spec']);
   if (spec === undefined) return undefined;
   const object = {
     kind: def.kind,

@@ -59,6 +59,8 @@ export interface Workload {
   ready?: boolean;
   /** ServiceEntry inline endpoints back only their own ServiceEntry's hosts (by origin ref). */
   onlyFor?: string;
+  /** A stand-in for a DNS host with no known workload behind it (no telemetry metadata names it). */
+  hostOnly?: boolean;
 }
 
 /** One address:port a cluster sends traffic to. */

@@ -129,6 +129,10 @@ export function outlierDetection(od: OutlierDetection | undefined): ClusterField
   out.interval = parseDuration(od.interval) ?? { seconds: 10 };
   out.base_ejection_time = parseDuration(od.baseEjectionTime) ?? { seconds: 30 };
   out.max_ejection_percent = { value: positive(od.maxEjectionPercent) ?? 10 };
+  // Istio's promise: maxEjectionPercent (default 10) never stops the first ejection. Envoy applies the
+  // percentage to the share ejected after the ejection (1 of 3 hosts is 33% > 10%), so without this a
+  // small cluster would never eject anything.
+  out.always_eject_one_host = { value: true };
   if (od.splitExternalLocalOriginErrors) {
     out.split_external_local_origin_errors = true;
     if ((od.consecutiveLocalOriginFailures ?? 0) > 0) {
@@ -222,8 +226,12 @@ export function httpProtocolOptions(protocol: Protocol, pool: ConnectionPoolSett
 
 /**
  * TLS origination for `tls.mode: SIMPLE` (mutual modes come with mTLS support). SNI defaults to the
- * service host, as Istio does. gRPC clients get none: they only accept certificate-provider TLS and
- * would NACK the cluster.
+ * service host, as Istio does. `caCertificates` (a file on the proxy's host, or `system` for the
+ * proxy's bundled roots) is what the server certificate is verified against, with `subjectAltNames` matched
+ * exactly against its SANs. Without a CA the public roots are used, as current Istio does (since 1.20,
+ * VERIFY_CERTIFICATE_AT_CLIENT); `insecureSkipVerify: true` turns verification off.
+ * credentialName and caCrl are not honoured (model validation warns). gRPC clients get none: they only
+ * accept certificate-provider TLS and would NACK the cluster.
  */
 export function upstreamTls(tls: ClientTLSSettings | undefined, hostname: string, proxyType: ProxyIdentity['type']): ClusterFields {
   if (tls?.mode !== 'SIMPLE' || proxyType === 'grpc') return {};
@@ -231,7 +239,17 @@ export function upstreamTls(tls: ClientTLSSettings | undefined, hostname: string
   return {
     transport_socket: {
       name: TRANSPORT_SOCKET_TLS,
-      typed_config: compact({ '@type': MORE_TYPE_URL.upstreamTlsContext, sni, common_tls_context: {} }),
+      typed_config: compact({ '@type': MORE_TYPE_URL.upstreamTlsContext, sni, common_tls_context: compact({ validation_context: validationContext(tls) }) }),
     },
   };
+}
+
+function validationContext(tls: ClientTLSSettings): EnvoyJson | undefined {
+  if (tls.insecureSkipVerify || tls.credentialName) return undefined;
+  const ca = tls.caCertificates || 'system';
+  const sans = (tls.subjectAltNames ?? []).filter((s) => s !== '');
+  return compact({
+    ...(ca === 'system' ? { system_root_certs: {} } : { trusted_ca: { filename: ca } }),
+    match_subject_alt_names: sans.length > 0 ? sans.map((exact) => ({ exact })) : undefined,
+  });
 }

@@ -16,6 +16,7 @@ import { destinationRuleFor, effectivePolicy } from './destination-rules.js';
 import { clusterLoadAssignment, endpointsOf } from './load-assignment.js';
 import { ADS_CONFIG_SOURCE, inboundClusterName, outboundClusterName } from './names.js';
 import { inboundPorts } from './targets.js';
+import { clusterIstioMetadata, inboundServices } from './telemetry-metadata.js';
 import type { NamedResource, TranslateInput } from './types.js';
 
 export interface OutboundClusterSpec {
@@ -101,7 +102,7 @@ function dnsEndpoints(input: TranslateInput, spec: OutboundClusterSpec): Endpoin
   const workload = {
     uid: `${spec.service.origin}/${spec.service.hostname}`, name: spec.service.hostname, namespace: spec.service.namespace,
     workloadName: spec.service.hostname, address: spec.service.hostname, labels: {}, ports: {}, locality: '', weight: 1,
-    source: 'config' as const,
+    source: 'config' as const, hostOnly: true,
   };
   return [{ workload, address: spec.service.hostname, port, targetPort: port }];
 }
@@ -143,6 +144,7 @@ export function outboundCluster(input: TranslateInput, spec: OutboundClusterSpec
     ...tcpKeepalive(pool),
     ...httpProtocolOptions(spec.port.protocol, pool),
     ...upstreamTls(policy.tls, spec.service.hostname, input.proxy.type),
+    metadata: clusterIstioMetadata([spec.service]),
   };
 }
 
@@ -158,6 +160,7 @@ export function inboundCluster(input: TranslateInput, spec: InboundClusterSpec):
       cluster_name: spec.name,
       endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address, port_value: spec.port } } } }] }],
     },
+    metadata: clusterIstioMetadata(inboundServices(input, spec.port)),
   };
 }
 

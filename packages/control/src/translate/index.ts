@@ -33,9 +33,10 @@ export { generateClusters, clusterSpecs, outboundCluster, inboundCluster } from 
 export { generateEndpoints } from './endpoints.js';
 export { clusterLoadAssignment, locality } from './load-assignment.js';
 export { generateListeners, httpConnectionManager, sidecarListeners, apiListener } from './listeners.js';
-export { generateRoutes, outboundRouteConfiguration, inboundRouteConfiguration, namedRouteConfiguration, serviceRoutes } from './routes.js';
+export { generateRoutes, outboundRouteConfiguration, inboundRouteConfiguration, namedRouteConfiguration, serviceRoutes, virtualServiceRoutes } from './routes.js';
 export { resolveNamedTarget, inboundPorts } from './targets.js';
 export { destinationRuleFor, effectivePolicy } from './destination-rules.js';
 export { virtualServiceFor, httpRoutesOf } from './virtual-services.js';
 export { parseDuration, percentToFraction } from './values.js';
 export * from './names.js';
+export * from './gateway/index.js';

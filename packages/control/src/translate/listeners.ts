@@ -6,6 +6,7 @@ import {
   VIRTUAL_INBOUND,
   VIRTUAL_OUTBOUND,
 } from './names.js';
+import { gatewayListeners } from './gateway/listeners.js';
 import { resolveNamedTarget } from './targets.js';
 import type { NamedResource, TranslateInput } from './types.js';
 
@@ -70,10 +71,22 @@ export function apiListener(input: TranslateInput, name: string): NamedResource 
   return { name, resource: { name, api_listener: { api_listener: httpConnectionManager(name, name) } } };
 }
 
-/** LDS: a sidecar's listeners for a wildcard request; named requests get the ones that exist. */
+/** The listeners a proxy gets for a wildcard request: a sidecar's capture listeners, a gateway's server ports. */
+function ownListeners(input: TranslateInput): NamedResource[] {
+  switch (input.proxy.type) {
+    case 'grpc':
+      return [];
+    case 'router':
+      return gatewayListeners(input);
+    default:
+      return sidecarListeners(input);
+  }
+}
+
+/** LDS: a proxy's listeners for a wildcard request; named requests get the ones that exist. */
 export function generateListeners(input: TranslateInput, names: readonly string[] | null): NamedResource[] {
-  if (names === null) return input.proxy.type === 'grpc' ? [] : sidecarListeners(input);
-  const own = input.proxy.type === 'grpc' ? [] : sidecarListeners(input);
+  const own = ownListeners(input);
+  if (names === null) return own;
   return [...new Set(names)].flatMap((name) => {
     const listener = own.find((l) => l.name === name) ?? apiListener(input, name);
     return listener ? [listener] : [];

@@ -3,6 +3,7 @@ import type { EnvoyJson } from '@trellis/envoy-api';
 import type { Endpoint } from '../registry/types.js';
 import type { OutboundClusterSpec } from './clusters.js';
 import { TRELLIS_METADATA_KEY } from './names.js';
+import { endpointIstioMetadata, ISTIO_METADATA_KEY } from './telemetry-metadata.js';
 import type { TranslateInput } from './types.js';
 
 /** envoy.config.core.v3.Locality from Istio's `region/zone/subzone` ("" for parts not known). */
@@ -17,8 +18,13 @@ function lbEndpoint(ep: Endpoint): EnvoyJson {
     health_status: 'HEALTHY',
     load_balancing_weight: { value: Math.max(1, ep.workload.weight) },
   };
+  // Istio's workload metadata names the destination in the caller's telemetry. A DNS host (no workload
+  // behind it) gets none.
+  const filterMetadata: Record<string, unknown> = {};
+  if (!ep.workload.hostOnly) filterMetadata[ISTIO_METADATA_KEY] = endpointIstioMetadata(ep.workload);
   // The calling sidecar turns this into x-trellis-inbound-port, so the inbound side knows the app port.
-  if (ep.workload.sidecar) out.metadata = { filter_metadata: { [TRELLIS_METADATA_KEY]: jsonToStruct({ target_port: ep.targetPort }) } };
+  if (ep.workload.sidecar) filterMetadata[TRELLIS_METADATA_KEY] = jsonToStruct({ target_port: ep.targetPort });
+  if (Object.keys(filterMetadata).length > 0) out.metadata = { filter_metadata: filterMetadata };
   return out;
 }
 

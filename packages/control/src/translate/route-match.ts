@@ -7,6 +7,11 @@ import type { ProxyIdentity } from '../registry/proxy-identity.js';
 export interface MatchContext {
   port: number;
   proxy: ProxyIdentity;
+  /**
+   * On a gateway: whether a match's `gateways` names the Gateway being built (resolved against the
+   * VirtualService's namespace). Absent for sidecars, whose gateway is `mesh`.
+   */
+  gateway?: (names: readonly string[]) => boolean;
 }
 
 /** An RE2 regex matcher, Envoy's only engine (google_re2 is the engine's name, kept for older Envoys). */
@@ -56,7 +61,7 @@ export function matchApplies(m: HTTPMatchRequest, ctx: MatchContext): boolean {
   if (typeof m.port === 'number' && m.port !== 0 && m.port !== ctx.port) return false;
   if (m.sourceLabels && !labelsMatch(ctx.proxy.labels, m.sourceLabels)) return false;
   if (m.sourceNamespace && m.sourceNamespace !== ctx.proxy.namespace) return false;
-  if (m.gateways && m.gateways.length > 0 && !m.gateways.includes('mesh')) return false;
+  if (m.gateways && m.gateways.length > 0 && !(ctx.gateway ? ctx.gateway(m.gateways) : m.gateways.includes('mesh'))) return false;
   return true;
 }
 

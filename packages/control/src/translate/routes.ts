@@ -1,12 +1,14 @@
 import type { EnvoyJson } from '@trellis/envoy-api';
 import type { HTTPMatchRequest, HTTPRoute } from '../model/istio-types.js';
+import type { VirtualService } from '../model/objects.js';
 import { hostForms } from '../registry/hosts.js';
 import { isHttpProtocol } from '../registry/protocol.js';
 import type { MeshService, ServicePortInfo } from '../registry/types.js';
 import { INBOUND_PORT_HEADER, inboundClusterName, VIRTUAL_INBOUND, VIRTUAL_OUTBOUND } from './names.js';
 import { actionFields, type RouteContext } from './route-action.js';
 import { perFilterConfig } from './route-filters.js';
-import { matchApplies, routeMatch } from './route-match.js';
+import { matchApplies, routeMatch, type MatchContext } from './route-match.js';
+import { gatewayRouteConfigurations } from './gateway/routes.js';
 import { inboundPorts, resolveNamedTarget } from './targets.js';
 import type { NamedResource, TranslateInput } from './types.js';
 import { compact } from './values.js';
@@ -40,11 +42,20 @@ function defaultRoutes(input: TranslateInput, service: MeshService, port: number
 export function serviceRoutes(input: TranslateInput, service: MeshService, port: number): EnvoyJson[] {
   const vs = virtualServiceFor(input, service);
   if (!vs) return defaultRoutes(input, service, port);
+  const out = virtualServiceRoutes(input, vs, { port, proxy: input.proxy });
+  return out.length > 0 ? out : defaultRoutes(input, service, port);
+}
+
+/**
+ * A VirtualService's HTTP routes in order for one port and proxy (sidecar or gateway, told apart by the
+ * match context); routes after a catch-all are left out, as Istio does. Empty when none applies.
+ */
+export function virtualServiceRoutes(input: TranslateInput, vs: VirtualService, mctx: MatchContext): EnvoyJson[] {
   const out: EnvoyJson[] = [];
-  const ctx: RouteContext = { input, namespace: vs.metadata.namespace, port };
+  const ctx: RouteContext = { input, namespace: vs.metadata.namespace, port: mctx.port };
   for (const { http } of httpRoutesOf(input.config, vs)) {
     const all = (http.match ?? []).filter((m): m is HTTPMatchRequest => !!m && typeof m === 'object');
-    const applicable = all.filter((m) => matchApplies(m, { port, proxy: input.proxy }));
+    const applicable = all.filter((m) => matchApplies(m, mctx));
     if (all.length > 0 && applicable.length === 0) continue;
     const action = actionFields(ctx, http);
     if (!action) continue;
@@ -55,10 +66,10 @@ export function serviceRoutes(input: TranslateInput, service: MeshService, port:
     }
     if (matches.some(isCatchAll)) break;
   }
-  return out.length > 0 ? out : defaultRoutes(input, service, port);
+  return out;
 }
 
-const routeConfiguration = (name: string, virtual_hosts: EnvoyJson[]): NamedResource => ({
+export const routeConfiguration = (name: string, virtual_hosts: EnvoyJson[]): NamedResource => ({
   name,
   // Routes may name clusters that don't exist (yet): Envoy answers 503 for those instead of rejecting all.
   resource: { name, virtual_hosts, validate_clusters: { value: false } },
@@ -126,8 +137,17 @@ export function namedRouteConfiguration(input: TranslateInput, name: string): Na
   ]);
 }
 
-/** RDS: the sidecar's two route configurations, or the named ones asked for. */
+/** RDS: a gateway's route configurations (its listeners name them), all or the named ones. */
+function gatewayRoutes(input: TranslateInput, names: readonly string[] | null): NamedResource[] {
+  const all = gatewayRouteConfigurations(input);
+  if (names === null) return all;
+  const wanted = new Set(names);
+  return all.filter((r) => wanted.has(r.name));
+}
+
+/** RDS: the sidecar's two route configurations, a gateway's, or the named ones asked for. */
 export function generateRoutes(input: TranslateInput, names: readonly string[] | null): NamedResource[] {
+  if (input.proxy.type === 'router') return gatewayRoutes(input, names);
   const isSidecar = input.proxy.type === 'sidecar';
   if (names === null) {
     if (input.proxy.type === 'grpc') return [];

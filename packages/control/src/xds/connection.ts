@@ -90,7 +90,7 @@ export class XdsConnection {
     }
 
     if (req.error_detail) {
-      this.handleNack(kind, watch, nonce, req.error_detail.message);
+      this.handleNack(kind, watch, nonce, req.error_detail.message, req.error_detail.code ?? 0);
       return;
     }
 
@@ -104,6 +104,7 @@ export class XdsConnection {
 
     if (nonce && watch?.sent) {
       watch.recordAck(req.version_info, nonce);
+      this.ctx.metrics?.clearRejects(type, this.proxy.id);
       if (sameSubscription(watch.names, names)) return;
     }
 
@@ -158,9 +159,9 @@ export class XdsConnection {
     this.closed = true;
   }
 
-  private handleNack(kind: ResourceKind, watch: WatchedResource | undefined, nonce: string, message: string): void {
+  private handleNack(kind: ResourceKind, watch: WatchedResource | undefined, nonce: string, message: string, code: number): void {
     const type = metricType(kind);
-    this.ctx.metrics?.rejects.inc({ type });
+    this.ctx.metrics?.recordReject(type, this.proxy.id, code);
     if (!watch?.sent) {
       // Not about anything sent on this stream (e.g. config from a previous control plane): nothing to record.
       this.ctx.log(`ADS ${this.proxy.id}: ${type} NACK for a response not sent on this stream: ${message}`);
@@ -199,6 +200,11 @@ export class XdsConnection {
     }
     watch.recordSent(version, nonce, resources.length);
     this.ctx.metrics?.pushes.inc({ type });
+    if (this.ctx.metrics) {
+      let bytes = 0;
+      for (const r of resources) bytes += r.any.value.length;
+      this.ctx.metrics.configSize.observe({ type }, bytes);
+    }
     this.ctx.metrics?.pushTime.observe({ type }, Number(process.hrtime.bigint() - started) / 1e9);
     return true;
   }
@@ -214,6 +220,7 @@ export class XdsConnection {
       generated = this.ctx.generate(this.proxy, watch.kind, watch.names);
     } catch (err) {
       this.ctx.metrics?.pushes.inc({ type: `${type}_builderr` });
+      this.ctx.metrics?.internalErrors.inc();
       this.ctx.log(`ADS ${this.proxy.id}: ${type} generation failed, nothing sent: ${errorMessage(err)}`);
       return undefined;
     }
@@ -223,6 +230,7 @@ export class XdsConnection {
         packed.push({ name: r.name, any: encodeAny(TYPE_URL[watch.kind], r.resource) });
       } catch (err) {
         this.ctx.metrics?.pushes.inc({ type: `${type}_builderr` });
+        this.ctx.metrics?.internalErrors.inc();
         this.ctx.log(`ADS ${this.proxy.id}: ${type} resource ${r.name} skipped, it doesn't encode: ${errorMessage(err)}`);
       }
     }

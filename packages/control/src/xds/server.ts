@@ -211,6 +211,7 @@ export class XdsServer extends EventEmitter<XdsServerEvents> {
     conn.markClosed();
     if (!this.connections.delete(conn.id)) return;
     this.metrics?.connectedProxies.set(this.connections.size);
+    if (![...this.connections.values()].some((c) => c.proxy.id === conn.proxy.id)) this.metrics?.forgetNode(conn.proxy.id);
     this.log(`ADS ${conn.proxy.id}: disconnected (${conn.id})`);
     this.emitSafely('disconnect', conn);
   }

@@ -39,7 +39,8 @@ describe('examples/bookinfo in the mesh, with Istio\'s routing rules', () => {
 
   beforeAll(async () => {
     if (!existsSync(TRELLIS.replace(/bin\/trellis\.js$/, 'packages/cli/dist/main.js'))) throw new Error('build first (npx tsc -b): the sidecar runs bin/trellis.js');
-    cpSync(BOOKINFO, APP, { recursive: true });
+    // The demo's own routing (networking/) stays out: the test adds Istio's files instead.
+    cpSync(BOOKINFO, APP, { recursive: true, filter: (src) => !src.includes('/networking') });
     // No ingress gateway here: the traffic generator loads productpage through its sidecar directly.
     const generator = join(APP, 'traffic-generator.yaml');
     writeFileSync(

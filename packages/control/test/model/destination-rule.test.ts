@@ -210,7 +210,7 @@ describe('traffic policy', () => {
     ]);
   });
 
-  it('says mTLS modes are not supported yet, at every level, and keeps SIMPLE quiet unless it would verify', () => {
+  it('says mTLS modes are not supported yet, at every level; SIMPLE is quiet unless a verification field cannot be honoured', () => {
     const mtls = (mode: string) => `mTLS is not supported yet: tls.mode ${mode} is ignored and connections stay plaintext`;
     expect(warnings({ host: 'r', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } })).toEqual([{ path: 'spec.trafficPolicy.tls.mode', message: mtls('ISTIO_MUTUAL') }]);
     expect(warnings({
@@ -223,8 +223,15 @@ describe('traffic policy', () => {
     ]);
     expect(warnings({ host: 'r', trafficPolicy: { tls: { mode: 'SIMPLE', sni: 'api.example.com' } } })).toEqual([]);
     expect(warnings({ host: 'r', trafficPolicy: { tls: { mode: 'DISABLE' } } })).toEqual([]);
-    expect(warnings({ host: 'r', trafficPolicy: { tls: { mode: 'SIMPLE', caCertificates: '/ca.pem', subjectAltNames: ['api'] } } })).toEqual([
-      { path: 'spec.trafficPolicy.tls', message: 'server certificate verification is not supported yet: caCertificates, subjectAltNames ignored, the upstream certificate is not verified' },
+    // caCertificates + subjectAltNames are honoured (the sidecar verifies the server).
+    expect(warnings({ host: 'r', trafficPolicy: { tls: { mode: 'SIMPLE', caCertificates: '/ca.pem', subjectAltNames: ['api'] } } })).toEqual([]);
+    // without caCertificates the public roots verify the server, and the SANs are checked too
+    expect(warnings({ host: 'r', trafficPolicy: { tls: { mode: 'SIMPLE', subjectAltNames: ['api'] } } })).toEqual([]);
+    expect(warnings({ host: 'r', trafficPolicy: { tls: { mode: 'SIMPLE', credentialName: 'api-ca', caCrl: undefined } } })).toEqual([
+      { path: 'spec.trafficPolicy.tls.credentialName', message: 'credentialName (Kubernetes secrets) is not supported: the upstream certificate is not verified; give caCertificates instead' },
+    ]);
+    expect(warnings({ host: 'r', trafficPolicy: { tls: { mode: 'SIMPLE', caCertificates: '/ca.pem', caCrl: '/crl.pem' } } })).toEqual([
+      { path: 'spec.trafficPolicy.tls.caCrl', message: 'certificate revocation lists are not supported: caCrl is ignored' },
     ]);
     expect(warnings({ host: 'r', trafficPolicy: { tls: { mode: 'SIMPLE', insecureSkipVerify: true } } })).toEqual([]);
   });

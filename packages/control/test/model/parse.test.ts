@@ -123,7 +123,6 @@ describe('kinds and apiVersions', () => {
     ['telemetry.istio.io/v1', 'Telemetry'],
     ['v1', 'ServiceAccount'],
     ['v1', 'ConfigMap'],
-    ['v1', 'Secret'],
     ['gateway.networking.k8s.io/v1', 'Gateway'],
     ['example.com/v1', 'VirtualService'],
   ])('warns about %s %s and ignores it', (apiVersion, kind) => {

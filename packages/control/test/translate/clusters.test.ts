@@ -1,4 +1,6 @@
 import { describe, expect, test } from 'vitest';
+import { TYPE_URL, decodeAny, encodeAny } from '@trellis/envoy-api';
+import { jsonToStruct } from '@trellis/envoy-api';
 import type { ConfigObject } from '../../src/model/objects.js';
 import type { ProxyIdentity } from '../../src/registry/proxy-identity.js';
 import { config, obj } from '../registry/config-helpers.js';
@@ -35,6 +37,7 @@ describe('cluster names and defaults', () => {
       connect_timeout: { seconds: 10 },
       lb_policy: 'LEAST_REQUEST',
       circuit_breakers: { thresholds: [{ max_connections: { value: MAX }, max_pending_requests: { value: MAX }, max_requests: { value: MAX }, max_retries: { value: MAX }, track_remaining: true }] },
+      metadata: { filter_metadata: { istio: jsonToStruct({ services: [{ host: FQDN('reviews'), name: 'reviews', namespace: 'default' }] }) } },
     });
   });
 
@@ -141,9 +144,20 @@ describe('outlier detection', () => {
       interval: { seconds: 10 },
       base_ejection_time: { seconds: 30 },
       max_ejection_percent: { value: 10 },
+      always_eject_one_host: { value: true },
       enforcing_success_rate: { value: 0 },
     });
     expect(c.common_lb_config).toEqual({ healthy_panic_threshold: { value: 0 } });
+  });
+
+  test('maxEjectionPercent never blocks the first ejection: always_eject_one_host on every outlier_detection, as a real Envoy proto field', () => {
+    for (const spec of [{}, { maxEjectionPercent: 50 }, { consecutiveGatewayErrors: 2, maxEjectionPercent: 1 }]) {
+      const c = od(spec);
+      expect(c.outlier_detection.always_eject_one_host).toEqual({ value: true });
+      // The strict encoder refuses fields the Cluster proto lacks; the decoded message keeps the flag.
+      const decoded = decodeAny(encodeAny(TYPE_URL.cluster, c)) as any;
+      expect(decoded.outlier_detection.always_eject_one_host).toEqual({ value: true });
+    }
   });
 
   test('explicit fields, gateway errors, 0 disables 5xx ejection, minHealthPercent', () => {
@@ -317,6 +331,7 @@ describe('the rest of trafficPolicy, field by field (Istio cluster_traffic_polic
       interval: { seconds: 10 },
       base_ejection_time: { seconds: 30 },
       max_ejection_percent: { value: 10 },
+      always_eject_one_host: { value: true },
       split_external_local_origin_errors: true,
       consecutive_local_origin_failure: { value: 4 },
       enforcing_consecutive_local_origin_failure: { value: 100 },
@@ -328,9 +343,26 @@ describe('the rest of trafficPolicy, field by field (Istio cluster_traffic_polic
     const simple = withPolicy({ tls: { mode: 'SIMPLE', sni: 'reviews.example' } });
     expect(simple.transport_socket).toEqual({
       name: 'envoy.transport_sockets.tls',
-      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', sni: 'reviews.example', common_tls_context: {} },
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+        sni: 'reviews.example',
+        // no caCertificates: the public roots, as current Istio verifies (VERIFY_CERTIFICATE_AT_CLIENT)
+        common_tls_context: { validation_context: { system_root_certs: {} } },
+      },
     });
     for (const mode of ['DISABLE', 'MUTUAL', 'ISTIO_MUTUAL']) expect(withPolicy({ tls: { mode } }).transport_socket).toBeUndefined();
+    // caCertificates turns on verification, with the SANs matched exactly; `system` is the bundled roots.
+    const verified = withPolicy({ tls: { mode: 'SIMPLE', caCertificates: '/etc/certs/ca.pem', subjectAltNames: ['reviews.example', 'spiffe://x/y'] } });
+    expect(verified.transport_socket.typed_config.common_tls_context).toEqual({
+      validation_context: { trusted_ca: { filename: '/etc/certs/ca.pem' }, match_subject_alt_names: [{ exact: 'reviews.example' }, { exact: 'spiffe://x/y' }] },
+    });
+    expect(withPolicy({ tls: { mode: 'SIMPLE', caCertificates: 'system' } }).transport_socket.typed_config.common_tls_context).toEqual({ validation_context: { system_root_certs: {} } });
+    expect(withPolicy({ tls: { mode: 'SIMPLE', insecureSkipVerify: true } }).transport_socket.typed_config.common_tls_context).toEqual({});
+    expect(withPolicy({ tls: { mode: 'SIMPLE', subjectAltNames: ['x'] } }).transport_socket.typed_config.common_tls_context).toEqual({
+      validation_context: { system_root_certs: {}, match_subject_alt_names: [{ exact: 'x' }] },
+    });
+    // Real proto fields: the strict encoder refuses anything the UpstreamTlsContext lacks.
+    expect(() => encodeAny(TYPE_URL.cluster, verified)).not.toThrow();
     const bySubset = clusters([reviews, dr('reviews', { host: 'reviews', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } }, subsets: [{ name: 'v1', labels: {}, trafficPolicy: { tls: { mode: 'SIMPLE' } } }] })]);
     expect((bySubset.get(`outbound|9080|v1|${FQDN('reviews')}`) as any).transport_socket.typed_config.sni).toBe(FQDN('reviews'));
     expect((bySubset.get(`outbound|9080||${FQDN('reviews')}`) as any).transport_socket).toBeUndefined();

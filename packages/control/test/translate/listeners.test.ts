@@ -39,9 +39,9 @@ describe('sidecar listeners', () => {
     ]);
   });
 
-  test('no known IP: bind 0.0.0.0; routers get the outbound listener only; named requests filter', () => {
+  test('no known IP: bind 0.0.0.0; routers get no capture listeners (gateway.test.ts has theirs); named requests filter', () => {
     expect((gen(input(config(), [], proxy({ ips: [] })), 'listener').get('virtualOutbound') as any).address.socket_address.address).toBe('0.0.0.0');
-    expect([...gen(input(config(), [], proxy({ type: 'router' })), 'listener').keys()]).toEqual(['virtualOutbound']);
+    expect([...gen(input(config(), [], proxy({ type: 'router' })), 'listener').keys()]).toEqual([]);
     expect([...gen(input(config(reviews)), 'listener', ['virtualInbound', 'nope']).keys()]).toEqual(['virtualInbound']);
   });
 });

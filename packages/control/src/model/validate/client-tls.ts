@@ -3,9 +3,6 @@ import type { ClientTLSSettings } from '../istio-types.js';
 import type { FieldPath } from './path.js';
 import type { Reporter } from './reporter.js';
 
-/** What SIMPLE origination would need to verify the server; Trellis sends only the SNI so far. */
-const VERIFICATION_FIELDS = ['caCertificates', 'subjectAltNames', 'credentialName', 'caCrl'] as const;
-
 export function validateClientTLS(tls: ClientTLSSettings | undefined, path: FieldPath, r: Reporter): void {
   if (!tls) return;
   warnUnsupported(tls, path, r);
@@ -37,8 +34,8 @@ function warnUnsupported(tls: ClientTLSSettings, path: FieldPath, r: Reporter): 
     return;
   }
   if (tls.mode !== 'SIMPLE' || tls.insecureSkipVerify) return;
-  const ignored = VERIFICATION_FIELDS.filter((f) => tls[f] !== undefined);
-  if (ignored.length > 0) {
-    r.warn(path, `server certificate verification is not supported yet: ${ignored.join(', ')} ignored, the upstream certificate is not verified`);
+  if (tls.credentialName) {
+    r.warn([...path, 'credentialName'], 'credentialName (Kubernetes secrets) is not supported: the upstream certificate is not verified; give caCertificates instead');
   }
+  if (tls.caCrl) r.warn([...path, 'caCrl'], 'certificate revocation lists are not supported: caCrl is ignored');
 }

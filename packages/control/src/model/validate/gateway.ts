@@ -48,7 +48,7 @@ function validateServer(server: Server, path: FieldPath, r: Reporter): void {
 }
 
 /** Istio's gateway.IsPassThroughServer; an unset mode is PASSTHROUGH (the proto's zero value). */
-function isPassthrough(tls: ServerTLSSettings): boolean {
+export function isPassthrough(tls: ServerTLSSettings): boolean {
   const mode = tls.mode ?? 'PASSTHROUGH';
   return mode === 'PASSTHROUGH' || mode === 'AUTO_PASSTHROUGH';
 }

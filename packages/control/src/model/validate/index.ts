@@ -10,3 +10,4 @@ export { validateWorkloadEntry } from './workload-entry.js';
 export { validateService } from './service.js';
 export { validateDeployment } from './deployment.js';
 export { validatePod, validatePodStatus } from './pod.js';
+export { validateSecret } from './secret.js';
