@@ -25,11 +25,20 @@ export {
 
 // data path
 export { Sidecar, type SidecarOptions, type SidecarPorts } from './sidecar.js';
+export { Tracer, type TracingOptions } from './tracing/tracer.js';
+export { tracingOptions, DEFAULT_TRACE_SAMPLING, DEFAULT_COLLECTOR_PORT, type TracingFlags } from './tracing/tracing-settings.js';
+export { extractContext, injectContext, TraceFormat, type ParentContext, type ExtractedContext, type OutgoingContext } from './tracing/trace-context.js';
+export { SidecarTelemetry, type TelemetryOptions } from './telemetry/sidecar-telemetry.js';
+export { IstioMetrics, DURATION_BUCKETS_MS, BYTES_BUCKETS } from './telemetry/istio-metrics.js';
+export { PEER_METADATA_HEADER, encodePeerMetadata, decodePeerMetadata } from './telemetry/peer-metadata.js';
+export { workloadFromIdentity, UNKNOWN_WORKLOAD, type WorkloadInfo, type WorkloadIdentityInput } from './telemetry/workload-info.js';
+export { AccessLogWriter, STDOUT as ACCESS_LOG_STDOUT, type AccessLogWriterOptions } from './access-log/access-log-writer.js';
+export { accessLogEntry, formatAccessLogLine, type AccessLogEntry } from './access-log/access-log-format.js';
 export { compileConfig } from './config/compile.js';
 export { compileSafeRegex, compileSafeRegexSearch } from './config/safe-regex.js';
 export type * from './config/compiled-config.js';
 export { StreamInfo, ResponseFlag, formatResponseFlags, type ResponseFlagName } from './http/stream-info.js';
-export type { AccessLogSink, DataPlaneSnapshot, ListenerContext } from './http/data-plane.js';
+export type { AccessLogSink, StreamCompleteSink, TrafficDirection, DataPlaneSnapshot, ListenerContext } from './http/data-plane.js';
 export type { ActiveStream } from './http/active-stream.js';
 export type { HttpFilter, FilterStatus } from './http/http-filter.js';
 export { HTTP_FILTER_KINDS, type HttpFilterKind } from './http/filter-registry.js';

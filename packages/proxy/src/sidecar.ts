@@ -10,6 +10,9 @@ import { EMPTY_SNAPSHOT, type RawSnapshot } from './config/raw-snapshot.js';
 import type { AccessLogSink, DataPlaneSnapshot, ListenerContext } from './http/data-plane.js';
 import { ListenerManager } from './listener/listener-manager.js';
 import { UpstreamPools } from './upstream/upstream-pools.js';
+import { Tracer, type TracingOptions } from './tracing/tracer.js';
+import { metricsServer } from './admin/metrics-server.js';
+import { SidecarTelemetry, type TelemetryOptions } from './telemetry/sidecar-telemetry.js';
 
 export interface SidecarPorts {
   /** virtualOutbound (Istio: 15001). 0 picks a free port. */
@@ -20,6 +23,8 @@ export interface SidecarPorts {
   readonly admin: number;
   /** /healthz/ready (15021). */
   readonly health: number;
+  /** Prometheus `/stats/prometheus` (15090); absent: no metrics server (metrics are still recorded). */
+  readonly metrics?: number;
 }
 
 export interface SidecarOptions {
@@ -29,8 +34,14 @@ export interface SidecarOptions {
   /** Where the admin server binds; the pod's loopback, so by default the pod IP. */
   readonly adminAddress?: string;
   readonly log?: (msg: string) => void;
+  /** Gateways: a port below 1024 that can't be bound (EACCES) is served at port + this (80 -> 8080). */
+  readonly privilegedPortOffset?: number;
   /** Called once per finished request with what happened to it (route, cluster, flags, timings). */
   readonly accessLog?: AccessLogSink;
+  /** Tracing (spans to an OTLP collector, trace headers rewritten per hop); absent: trace headers pass untouched. */
+  readonly tracing?: TracingOptions;
+  /** Standard metrics' identity and the access log (`accessLogPath`: a file, or `-` for stdout). */
+  readonly telemetry?: TelemetryOptions;
 }
 
 const DEFAULT_DRAIN_MS = 5_000;
@@ -54,13 +65,17 @@ export class Sidecar {
   private readonly listeners: ListenerManager;
   private readonly admin: SmallHttpServer;
   private readonly health: SmallHttpServer;
+  private readonly metricsServer: SmallHttpServer | null;
+  readonly telemetry: SidecarTelemetry;
   private readonly log: (msg: string) => void;
+  private readonly tracer: Tracer | null;
   private updated: Record<ResourceKind, Date | null> = { cluster: null, endpoint: null, listener: null, route: null };
 
   constructor(private readonly options: SidecarOptions) {
     this.log = options.log ?? (() => undefined);
+    this.tracer = options.tracing ? new Tracer(options.tracing) : null;
     this.clusterManager = new ClusterManager(this.pools, this.log);
-    this.listeners = new ListenerManager((c) => this.bindFor(c), this.log);
+    this.listeners = new ListenerManager((c) => this.bindFor(c), this.log, options.privilegedPortOffset ?? null);
     this.snapshot = { config: compileConfig(EMPTY_SNAPSHOT), clusters: new Map() };
     const pools = this.pools;
     this.admin = adminServer(options.adminAddress ?? options.podIp, options.ports.admin, {
@@ -68,9 +83,13 @@ export class Sidecar {
       raw: () => this.snapshot.config.raw,
       lastUpdated: (): LastUpdated => ({ ...this.updated }),
       clusters: () => this.snapshot.clusters,
+      listeners: () => this.listeners.list(),
       pools,
     });
     this.health = healthServer(options.podIp, options.ports.health, () => this.ready);
+    this.telemetry = new SidecarTelemetry(options.telemetry ?? {}, () => this.snapshot.clusters, options.accessLog, this.log);
+    const metricsPort = options.ports.metrics;
+    this.metricsServer = metricsPort === undefined ? null : metricsServer(options.podIp, metricsPort, this.telemetry.registry);
   }
 
   /**
@@ -79,7 +98,7 @@ export class Sidecar {
    */
   apply(raw: RawSnapshot): CompiledConfig {
     if (this.closed) throw new Error('sidecar is closed');
-    const config = compileConfig(raw);
+    const config = compileConfig(raw, { tracer: this.tracer });
     const previous = this.snapshot.config.raw;
     const clusters = this.clusterManager.update(config.clusters);
     this.snapshot = { config, clusters };
@@ -105,7 +124,9 @@ export class Sidecar {
 
   /** Starts the admin and health servers and the listeners of the current config. */
   async start(): Promise<void> {
-    await Promise.all([this.admin.listen(), this.health.listen()]);
+    await Promise.all([this.admin.listen(), this.health.listen(), this.metricsServer?.listen()]);
+    // Sampling on: the SDK is needed soon, so load it before traffic; at 0% only a sampled caller loads it.
+    if (this.tracer !== null && this.tracer.samplingPercent > 0) await this.tracer.load();
     this.started = true;
     this.reconcileListeners();
     await this.listeners.settled();
@@ -124,6 +145,12 @@ export class Sidecar {
   adminAddress(): SocketAddress {
     const a = this.admin.address();
     return { address: a.address, port: a.port };
+  }
+
+  /** Where /stats/prometheus is served, or null without a metrics port. */
+  metricsAddress(): SocketAddress | null {
+    const a = this.metricsServer?.address();
+    return a ? { address: a.address, port: a.port } : null;
   }
 
   healthAddress(): SocketAddress {
@@ -150,7 +177,7 @@ export class Sidecar {
     });
     await Promise.race([this.pools.closeAll(), forced]);
     clearTimeout(timer);
-    await Promise.all([this.admin.close(), this.health.close()]);
+    await Promise.all([this.admin.close(), this.health.close(), this.tracer?.close(), this.metricsServer?.close(), this.telemetry.close()]);
   }
 
   private reconcileListeners(): void {
@@ -162,9 +189,12 @@ export class Sidecar {
     return {
       listenerName: config.name,
       hcm: config.hcm,
+      tls: config.tls,
       snapshot,
       pools: this.pools,
-      accessLog: this.options.accessLog ?? null,
+      onStreamComplete: this.telemetry.sinksFor(config.hcm.accessLogs),
+      direction: config.trafficDirection !== 'UNSPECIFIED' ? config.trafficDirection : config.name === INBOUND_LISTENER ? 'INBOUND' : 'OUTBOUND',
+      peerMetadata: this.telemetry.peerMetadata,
     };
   }
 

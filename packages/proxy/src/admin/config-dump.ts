@@ -13,7 +13,8 @@ export type LastUpdated = Readonly<Record<ResourceKind, Date | null>>;
 export function configDump(raw: RawSnapshot, lastUpdated: LastUpdated, includeEds: boolean): EnvoyJson {
   const v = raw.versions;
   const stamp = (kind: ResourceKind) => lastUpdated[kind]?.toISOString();
-  const each = (kind: ResourceKind) => [...raw.resources[kind].entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, r]) => typed(kind, r));
+  const each = (kind: ResourceKind) =>
+    [...raw.resources[kind].entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, r]) => typed(kind, kind === 'listener' ? redactKeys(r) : r));
   const configs: EnvoyJson[] = [
     {
       '@type': `${DUMP_TYPE}ClustersConfigDump`,
@@ -44,6 +45,20 @@ export function configDump(raw: RawSnapshot, lastUpdated: LastUpdated, includeEd
     });
   }
   return { configs };
+}
+
+/**
+ * A listener with its TLS private keys replaced by `[redacted]`, as Envoy's config dump shows fields marked
+ * sensitive: a gateway's keys arrive inline (from a Secret) and must not leak through the admin port.
+ */
+function redactKeys(v: EnvoyJson): EnvoyJson {
+  if (!JSON.stringify(v).includes('"private_key"')) return v;
+  const walk = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(walk);
+    if (x === null || typeof x !== 'object' || ArrayBuffer.isView(x)) return x;
+    return Object.fromEntries(Object.entries(x).map(([k, val]) => [k, k === 'private_key' ? { inline_string: '[redacted]' } : walk(val)]));
+  };
+  return walk(v) as EnvoyJson;
 }
 
 function typed(kind: ResourceKind, r: EnvoyJson): EnvoyJson {

@@ -200,23 +200,26 @@ export function xdsNodeId(identity: SidecarIdentity): string {
  */
 export function toXdsNode(identity: SidecarIdentity): Node {
   const { namespace, podName, workloadName, labels, podIp, appPorts, ports } = identity;
+  const metadata: Record<string, unknown> = {
+    NAMESPACE: namespace,
+    NAME: podName,
+    LABELS: { ...labels },
+    INSTANCE_IPS: podIp,
+    WORKLOAD_NAME: workloadName,
+    POD_PORTS: JSON.stringify(appPorts.map((p) => ({ ...p }))),
+    ENVOY_STATUS_PORT: ports.health,
+    ENVOY_PROMETHEUS_PORT: ports.metrics,
+  };
+  if (identity.type === 'sidecar') {
+    // Not Istio keys: with Trellis' local mode several sidecars may share an IP, so the control plane
+    // must be told where this one's listeners are. A gateway (router) has no capture listeners.
+    metadata.TRELLIS_INBOUND_PORT = ports.inbound;
+    metadata.TRELLIS_OUTBOUND_PORT = ports.outbound;
+  }
   return {
     id: xdsNodeId(identity),
     cluster: `${workloadName}.${namespace}`,
     user_agent_name: 'trellis',
-    metadata: jsonToStruct({
-      NAMESPACE: namespace,
-      NAME: podName,
-      LABELS: { ...labels },
-      INSTANCE_IPS: podIp,
-      WORKLOAD_NAME: workloadName,
-      POD_PORTS: JSON.stringify(appPorts.map((p) => ({ ...p }))),
-      ENVOY_STATUS_PORT: ports.health,
-      ENVOY_PROMETHEUS_PORT: ports.metrics,
-      // Not Istio keys: with Trellis' local mode several sidecars may share an IP, so the control plane
-      // must be told where this one's listeners are.
-      TRELLIS_INBOUND_PORT: ports.inbound,
-      TRELLIS_OUTBOUND_PORT: ports.outbound,
-    }),
+    metadata: jsonToStruct(metadata),
   };
 }

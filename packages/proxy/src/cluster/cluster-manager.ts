@@ -121,6 +121,7 @@ export class ClusterManager {
       maxRequestsPerConnection: cp.maxRequestsPerConnection,
       idleTimeoutMs: cp.idleTimeoutMs,
       tcpKeepaliveTimeMs: cp.tcpKeepaliveTimeMs,
+      tls: config.tls,
       resources: state.resources,
       stats: state.stats,
     };

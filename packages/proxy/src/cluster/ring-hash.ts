@@ -14,34 +14,77 @@ export interface Ring {
 }
 
 /**
- * Envoy's RingHashLoadBalancer ring (Ketama): weights are normalised to sum 1 and scaled so the lightest
- * host gets ceil(min_weight * minimum_ring_size) / min_weight positions in all (capped by maximum_ring_size);
- * host i gets positions xxHash64(`${key}_${n}`) for n = 0, 1, ... while a running total of hashes stays
- * below the running target `scale * sum(weights so far)`. `keys` are the hosts' addresses (`ip:port`)
- * or host names.
+ * How many ring positions each host gets, Ketama-style: `minimum_ring_size × weight ÷ lightest weight`
+ * (rounded up), so with equal weights every host has minimum_ring_size positions of its own whatever
+ * the other hosts are, and the ring as a whole has at least minimum_ring_size. Only when the total
+ * would pass maximum_ring_size are all counts scaled down in proportion (at least one each).
+ *
+ * Envoy differs on purpose here: it spreads minimum_ring_size over all hosts (each of n hosts gets
+ * ~minimum_ring_size / n positions), so removing one host changes every host's share and moves keys
+ * between hosts that stayed. Here a host's positions depend only on its own key and weight (and on the
+ * lightest weight, which equal weights never change), so removing one of n hosts moves only the keys
+ * that host owned (~1/n) — the acceptance DESIGN.md promises ("ring hash = Ketama-style").
+ */
+export function ringPositionCounts(weights: readonly number[], minimumRingSize: number, maximumRingSize: number): number[] {
+  if (weights.length === 0) return [];
+  const lightest = Math.min(...weights);
+  const counts = weights.map((w) => Math.ceil((minimumRingSize * w) / lightest));
+  const total = counts.reduce((s, c) => s + c, 0);
+  if (total <= maximumRingSize) return counts;
+  const scale = maximumRingSize / total;
+  return counts.map((c) => Math.max(1, Math.floor(c * scale)));
+}
+
+/**
+ * The ring (Ketama): host i owns positions xxHash64(`${key}_${n}`) for n < its count (ringPositionCounts).
+ * `keys` are the hosts' addresses (`ip:port`) or host names.
  */
 export function buildRing(keys: readonly string[], weights: readonly number[], minimumRingSize: number, maximumRingSize: number): Ring {
-  if (keys.length === 0) return { hashes: new BigUint64Array(0), owners: new Uint32Array(0) };
-  const sum = weights.reduce((s, w) => s + w, 0);
-  const normalized = weights.map((w) => w / sum);
-  const minNormalized = Math.min(...normalized);
-  const scale = Math.min(Math.ceil(minNormalized * minimumRingSize) / minNormalized, maximumRingSize);
-  const positions: bigint[] = [];
+  const counts = ringPositionCounts(weights, minimumRingSize, maximumRingSize);
+  const perHost = keys.map((k, i) => hostPositions(k, counts[i]!));
+  const size = counts.reduce((s, c) => s + c, 0);
+  const all = new BigUint64Array(size);
   const ownerOf = new Map<bigint, number>();
-  let current = 0;
-  let target = 0;
-  for (let i = 0; i < keys.length; i++) {
-    target += scale * normalized[i]!;
-    for (let n = 0; current < target; n++, current++) {
-      const h = xxhash64(`${keys[i]}_${n}`);
-      positions.push(h);
-      ownerOf.set(h, i);
-    }
-  }
-  const hashes = BigUint64Array.from(positions).sort();
-  const owners = new Uint32Array(hashes.length);
-  for (let p = 0; p < hashes.length; p++) owners[p] = ownerOf.get(hashes[p]!)!;
+  let p = 0;
+  perHost.forEach((positions, i) => {
+    all.set(positions, p);
+    p += positions.length;
+    for (const h of positions) ownerOf.set(h, i);
+  });
+  const hashes = all.sort();
+  const owners = new Uint32Array(size);
+  for (let j = 0; j < size; j++) owners[j] = ownerOf.get(hashes[j]!)!;
   return { hashes, owners };
+}
+
+/**
+ * A host's positions depend only on its key and count, so they are kept across rebuilds (a host set
+ * change, an ejection) for hosts that stay: hashing is the expensive part (~2 µs per position). Bounded
+ * by total positions cached, least recently used dropped first.
+ */
+const POSITION_CACHE_LIMIT = 1 << 20;
+const positionCache = new Map<string, BigUint64Array>();
+let cachedPositions = 0;
+
+function hostPositions(key: string, count: number): BigUint64Array {
+  const cacheKey = `${count}|${key}`;
+  const hit = positionCache.get(cacheKey);
+  if (hit) {
+    positionCache.delete(cacheKey);
+    positionCache.set(cacheKey, hit);
+    return hit;
+  }
+  const positions = new BigUint64Array(count);
+  for (let n = 0; n < count; n++) positions[n] = xxhash64(`${key}_${n}`);
+  if (count > POSITION_CACHE_LIMIT) return positions;
+  positionCache.set(cacheKey, positions);
+  cachedPositions += count;
+  for (const [k, v] of positionCache) {
+    if (cachedPositions <= POSITION_CACHE_LIMIT) break;
+    positionCache.delete(k);
+    cachedPositions -= v.length;
+  }
+  return positions;
 }
 
 /** The position a hash lands on: the first at or after it, wrapping to the start (Ketama's lookup). */

@@ -9,10 +9,10 @@ import type {
   LocalityEndpoints,
   UpstreamProtocol,
 } from './compiled-config.js';
+import { compileTransportSocket } from './compile-upstream-tls.js';
 import { compileCircuitBreakers, compileConnectionPool, compileLbConfig, compileOutlierDetection } from './compile-cluster-policy.js';
 import {
   Where,
-  anyTypeName,
   durationMs,
   enumName,
   isObject,
@@ -57,13 +57,12 @@ export function compileCluster(
   rejectNonEmpty(where, c, '', {
     cluster_type: 'custom cluster types (e.g. aggregate clusters) are not supported',
     load_balancing_policy: 'load_balancing_policy extensions are not supported; use lb_policy',
-    transport_socket_matches: 'transport socket matches (TLS) are not supported',
+    transport_socket_matches: 'transport socket matches are not supported; use transport_socket',
     lb_subset_config: 'subset load balancing is not supported',
     upstream_bind_config: 'upstream_bind_config is not supported',
     filters: 'upstream network filters are not supported',
     http_filters: 'upstream HTTP filters are not supported',
   });
-  checkTransportSocket(where, c.transport_socket, 'transport_socket');
   const type = enumName(where, c.type, 'type', DISCOVERY_TYPES, 'STATIC');
   const lbPolicy = lbPolicyOf(where, c, type);
   if (type === 'ORIGINAL_DST' && c.load_assignment !== undefined && c.load_assignment !== null) {
@@ -95,6 +94,8 @@ export function compileCluster(
     outlierDetection: compileOutlierDetection(where, c.outlier_detection),
     circuitBreakers: breakers.thresholds,
     connectionPool: compileConnectionPool(where, c, breakers.perHostMaxConnections),
+    tls: compileTransportSocket(where, c.transport_socket),
+    metadata: compileMetadata(where, c.metadata, 'metadata'),
   };
 }
 
@@ -118,16 +119,6 @@ function edsName(where: Where, c: EnvoyJson, clusterName: string): string {
   const eds = obj(where, c.eds_cluster_config, 'eds_cluster_config');
   const service = eds ? str(where, eds.service_name, 'eds_cluster_config.service_name') : undefined;
   return service || clusterName;
-}
-
-/** Plaintext only: a TLS transport socket can't be honoured (no certificates here). */
-function checkTransportSocket(where: Where, v: unknown, field: string): void {
-  const ts = obj(where, v, field);
-  if (!ts) return;
-  const typeName = anyTypeName(obj(where, ts.typed_config, `${field}.typed_config`));
-  const n = str(where, ts.name, `${field}.name`) ?? '';
-  const raw = n === 'envoy.transport_sockets.raw_buffer' || typeName === 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
-  if (!raw) where.reject(field, `transport socket ${typeName ?? n} is not supported (plaintext only)`);
 }
 
 /**

@@ -99,7 +99,8 @@ function compileVirtualHost(
     cors: 'the deprecated virtual host cors field is not supported; use typed_per_filter_config for envoy.filters.http.cors',
     retry_policy_typed_config: 'typed retry policies are not supported',
   });
-  enumName(where, vh.require_tls, `${field}.require_tls`, ['NONE'], 'NONE');
+  // ALL: plaintext requests are redirected to https. EXTERNAL_ONLY needs Envoy's internal-request notion.
+  const requireTls = enumName(where, vh.require_tls, `${field}.require_tls`, ['NONE', 'ALL'], 'NONE') === 'ALL';
   const domains = list(where, vh.domains, `${field}.domains`).map((d, i) => {
     const f = `${field}.domains[${i}]`;
     const domain = str(where, d, f) ?? '';
@@ -125,7 +126,7 @@ function compileVirtualHost(
     mostSpecificWins,
   };
   const routes = list(where, vh.routes, `${field}.routes`).map((r, i) => compileRoute(where, r, `${field}.routes[${i}]`, outer));
-  return new VirtualHost(name, domains, routes, vhFilterConfig);
+  return new VirtualHost(name, domains, routes, vhFilterConfig, requireTls);
 }
 
 /**

@@ -6,6 +6,13 @@ import { compileListener } from './compile-listener.js';
 import { compileRouteConfiguration } from './compile-route.js';
 import { Where, isObject } from './envoy-values.js';
 import type { RawSnapshot } from './raw-snapshot.js';
+import type { Tracer } from '../tracing/tracer.js';
+
+/** What the sidecar brings to a compile besides the resources. */
+export interface CompileOptions {
+  /** The sidecar's tracer: when set, every HTTP connection manager starts with the tracing filter. */
+  readonly tracer?: Tracer | null;
+}
 
 /**
  * Compiles the accepted xDS resources into what the data path runs. Pure and all-or-nothing: throws
@@ -16,10 +23,10 @@ import type { RawSnapshot } from './raw-snapshot.js';
  * name without a RouteConfiguration routes nothing (404 NR), a route to an unknown cluster answers 503
  * NC, an EDS cluster without a ClusterLoadAssignment has no endpoints (503 UH).
  */
-export function compileConfig(raw: RawSnapshot): CompiledConfig {
+export function compileConfig(raw: RawSnapshot, options: CompileOptions = {}): CompiledConfig {
   const listeners = new Map<string, ListenerConfig>();
   for (const [name, l] of raw.resources.listener) {
-    listeners.set(name, compileListener(new Where('listener', name), resource('listener', name, l)));
+    listeners.set(name, compileListener(new Where('listener', name), resource('listener', name, l), options.tracer ?? null));
   }
   const routeConfigs = new Map<string, RouteTable>();
   for (const [name, rc] of raw.resources.route) {

@@ -2,8 +2,12 @@ import type { EnvoyJson } from '@trellis/envoy-api';
 import type { CircuitBreakerThresholds } from '../cluster/resource-manager.js';
 import type { SlowStartConfig } from '../cluster/slow-start.js';
 import type { HttpFilter } from '../http/http-filter.js';
+import type { StringMatch } from './compile-matchers.js';
+import type { HcmTracingConfig } from './compile-tracing.js';
+import type { AccessLogConfig } from './compile-access-log.js';
 import type { RouteTable } from '../router/route-table.js';
 import type { RawSnapshot } from './raw-snapshot.js';
+import type { ListenerTlsConfig } from './compile-downstream-tls.js';
 
 /**
  * Everything the data path runs, compiled once from a RawSnapshot and never mutated: a config change builds
@@ -24,8 +28,13 @@ export interface SocketAddress {
 
 export interface ListenerConfig {
   readonly name: string;
+  /** `traffic_direction`: INBOUND listeners start SERVER spans, the others CLIENT spans. */
+  readonly trafficDirection: 'UNSPECIFIED' | 'INBOUND' | 'OUTBOUND';
   readonly address: SocketAddress;
+  /** The connection manager of the (first) filter chain. */
   readonly hcm: HttpConnectionManagerConfig;
+  /** TLS-terminating filter chains picked by SNI (a gateway's HTTPS port); null for plaintext listeners. */
+  readonly tls: ListenerTlsConfig | null;
 }
 
 /** Which codecs a listener speaks: AUTO sniffs the HTTP/2 connection preface. */
@@ -51,8 +60,14 @@ export interface HttpConnectionManagerConfig {
   readonly normalizePath: boolean;
   readonly mergeSlashes: boolean;
   readonly stripAnyHostPort: boolean;
+  /** The connection manager sits behind TLS the listener terminated: `:scheme` is https. */
+  readonly downstreamTls: boolean;
   /** Router filter's `suppress_envoy_headers`: no `x-envoy-upstream-service-time` / `x-envoy-original-path`. */
   readonly suppressEnvoyHeaders: boolean;
+  /** `access_log`: where this HCM's requests are logged (besides the sidecar's --access-log). */
+  readonly accessLogs: readonly AccessLogConfig[];
+  /** The HCM's `tracing` block; null when unset (the sidecar's --trace-sampling then applies). */
+  readonly tracing: HcmTracingConfig | null;
 }
 
 export interface HttpFilterConfig {
@@ -93,6 +108,55 @@ export interface ClusterConfig {
   readonly circuitBreakers: CircuitBreakerThresholds;
   /** Upstream connection settings (HttpProtocolOptions' common options, TCP keepalive). */
   readonly connectionPool: ConnectionPoolConfig;
+  /** `transport_socket` with an UpstreamTlsContext: TLS origination; null: plaintext. */
+  readonly tls: UpstreamTlsConfig | null;
+  /** `metadata.filter_metadata` as plain JSON (Istio's `istio.services` names the cluster's services for telemetry). */
+  readonly metadata: Readonly<Record<string, Record<string, unknown>>>;
+}
+
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/**
+ * An UpstreamTlsContext (Istio's DestinationRule `tls.mode: SIMPLE`), compiled. Connections to every
+ * endpoint of the cluster are TLS. The server certificate is checked only as `validation` says: without a
+ * validation_context nothing is verified (Envoy's rule, and so Istio's SIMPLE without caCertificates: any
+ * certificate, any name is accepted).
+ */
+export interface UpstreamTlsConfig {
+  /** `sni`; null: no SNI is sent (Envoy sends none unless configured). */
+  readonly sni: string | null;
+  /**
+   * `common_tls_context.alpn_protocols` as configured. What a connection offers follows its pool's
+   * protocol instead: `h2` for HTTP/2 pools, `http/1.1` for HTTP/1 pools (the one protocol each can speak;
+   * Istio writes `h2` for HTTP/2 clusters only, so the two agree).
+   */
+  readonly alpnProtocols: readonly string[];
+  /** `tls_params` (Envoy's client defaults: TLS 1.2 to TLS 1.2). */
+  readonly minVersion: TlsVersion;
+  readonly maxVersion: TlsVersion;
+  /** null: the server certificate is not verified at all. */
+  readonly validation: {
+    /** PEM bundle from `trusted_ca` (read when compiled); null: Node's bundled roots (`system_root_certs`). */
+    readonly trustedCa: string | null;
+    /** The certificate must have a SAN matching one of these (none: any). */
+    readonly subjectAltNames: readonly SanMatcher[];
+    /** `verify_certificate_hash`: SHA-256 of the certificate, lower-case hex without colons. */
+    readonly certificateHashes: readonly string[];
+    /** `verify_certificate_spki`: base64 SHA-256 of the certificate's SubjectPublicKeyInfo. */
+    readonly spkiHashes: readonly string[];
+  } | null;
+  /** `tls_certificates[0]`: a client certificate (PEM), presented when the server asks for one. */
+  readonly clientCertificate: { readonly certificateChain: string; readonly privateKey: string; readonly password: string | null } | null;
+  /** Identity of these settings (pools are keyed by it). */
+  readonly fingerprint: string;
+}
+
+/** One SAN matcher: a typed one (`match_typed_subject_alt_names`) or, with type null, one for any SAN type. */
+export interface SanMatcher {
+  readonly type: 'DNS' | 'URI' | 'EMAIL' | 'IP_ADDRESS' | null;
+  readonly match: StringMatch;
+  /** For DNS SANs and an exact, case-sensitive matcher: the name, so a wildcard SAN (`*.example.com`) matches it as Envoy does. */
+  readonly exactDns: string | null;
 }
 
 /** Per-policy balancer settings, with Envoy's defaults filled in. */

@@ -58,6 +58,11 @@ export interface RequestHead {
   readonly upgradeType: string | null;
 }
 
+/** A request body that counts what it read (the HTTP/1 codec's body, the HTTP/2 listener's request). */
+interface CountedBody {
+  readonly bytesReceived?: number;
+}
+
 const kStream = Symbol('trellis.stream');
 const NO_HASH: RequestHash = { hash: null, setCookie: null };
 type Tagged<T> = T & { [kStream]?: ActiveStream };
@@ -237,6 +242,8 @@ export class ActiveStream implements LoadBalancerContext {
     if (route !== null && route.responseHeaderMutations.length > 0) applyHeaderMutations(headers, route.responseHeaderMutations);
     this.serverHeader(headers);
     this.info.responseCode = status;
+    const grpc = headers['grpc-status'];
+    if (grpc !== undefined) this.info.grpcStatus = String(grpc); // a trailers-only gRPC response
     if (!endStream) {
       res.writeHead(status, headers);
       return;
@@ -257,6 +264,8 @@ export class ActiveStream implements LoadBalancerContext {
   }
 
   encodeTrailers(trailers: HeaderMap): void {
+    const grpc = trailers['grpc-status'];
+    if (grpc !== undefined) this.info.grpcStatus = String(grpc);
     if (!this.res!.writableEnded) this.res!.addTrailers(trailers);
   }
 
@@ -367,12 +376,15 @@ export class ActiveStream implements LoadBalancerContext {
       this.completeHooks = null;
       for (const h of hooks) h.onStreamComplete(this);
     }
-    const log = this.ctx.accessLog;
-    if (log) {
+    const sinks = this.ctx.onStreamComplete;
+    if (sinks.length === 0) return;
+    const body = this.body as CountedBody | null;
+    if (body !== null) this.info.bytesReceived = body.bytesReceived ?? 0;
+    for (let i = 0; i < sinks.length; i++) {
       try {
-        log(this.info);
+        sinks[i]!(this.info, this);
       } catch {
-        // A failing access log must never take the data path down.
+        // A failing access log or metric must never take the data path down.
       }
     }
   }

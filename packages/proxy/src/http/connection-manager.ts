@@ -8,6 +8,7 @@ import type { Http1ServerRequest } from './http1/server-request.js';
 import type { Http1ServerResponse } from './http1/server-response.js';
 import { MalformedRequest, parseRequestHead, requestBody, type DownstreamRequest } from './request-head.js';
 import { ResponseFlag, StreamInfo } from './stream-info.js';
+import { PEER_METADATA_HEADER } from '../telemetry/peer-metadata.js';
 
 /**
  * Envoy's HTTP connection manager for one listener: turns each downstream request (HTTP/1.1 or HTTP/2, or
@@ -68,17 +69,20 @@ export class HttpConnectionManager {
   }
 
   private logCodecError(status: number, ctx: ListenerContext = this.context()): void {
-    if (!ctx.accessLog) return;
+    const sinks = ctx.onStreamComplete;
+    if (sinks.length === 0) return;
     const info = new StreamInfo();
     info.listenerName = ctx.listenerName;
     info.responseCode = status;
     info.setFlag(ResponseFlag.DPE);
     info.responseCodeDetails = 'http1.codec_error';
     info.durationMs = 0;
-    try {
-      ctx.accessLog(info);
-    } catch {
-      // never let logging break the data path
+    for (const sink of sinks) {
+      try {
+        sink(info, null);
+      } catch {
+        // never let logging break the data path
+      }
     }
   }
 
@@ -101,6 +105,7 @@ export class HttpConnectionManager {
     const info = stream.info;
     const rid = stream.headers['x-request-id'];
     info.requestId = typeof rid === 'string' ? rid : '';
+    if (ctx.direction === 'INBOUND') takePeerMetadata(stream);
     const table = hcm.inlineRoutes ?? (hcm.routeConfigName !== null ? ctx.snapshot.config.routeConfigs.get(hcm.routeConfigName) : undefined);
     if (table) {
       info.routeConfigName = table.name;
@@ -108,6 +113,11 @@ export class HttpConnectionManager {
       if (vh) {
         stream.virtualHost = vh;
         info.virtualHostName = vh.name;
+        if (vh.requireTls && !hcm.downstreamTls) {
+          // Envoy's SSL redirect: same host and path, https.
+          stream.sendLocalReply(301, '', 0, 'ssl_redirect', { location: `https://${stream.authority}${stream.path}` });
+          return;
+        }
         const route = vh.findRoute(stream);
         if (route) {
           stream.route = route;
@@ -121,6 +131,18 @@ export class HttpConnectionManager {
     }
     stream.decodeHeaders();
   }
+}
+
+/**
+ * Inbound: the caller's peer metadata goes to telemetry and off the request, so neither routing nor the app
+ * sees it (Istio's metadata exchange removes it the same way).
+ */
+function takePeerMetadata(stream: ActiveStream): void {
+  const headers = stream.headers;
+  const v = headers[PEER_METADATA_HEADER];
+  if (v === undefined) return;
+  stream.info.downstreamPeerMetadata = typeof v === 'string' ? v : (v[0] ?? '');
+  headers[PEER_METADATA_HEADER] = undefined;
 }
 
 /** Envoy: a route's upgrade_configs entry decides; otherwise the HCM's list. */

@@ -38,7 +38,7 @@ export function parseRequestHead(
     if (target.charCodeAt(0) === 47 /* / */ || target === '*') {
       path = target;
       authority = str(headers.host) ?? '';
-      scheme = 'http';
+      scheme = hcm.downstreamTls ? 'https' : 'http';
     } else {
       const m = ABSOLUTE_FORM.exec(target);
       if (!m) throw new MalformedRequest(`invalid request target ${JSON.stringify(target.slice(0, 64))}`);

@@ -1,3 +1,5 @@
+import type { Host } from '../cluster/host.js';
+
 /**
  * Envoy's response flags, as bits (a stream can carry several). Names and meanings follow Envoy's
  * `%RESPONSE_FLAGS%`.
@@ -70,6 +72,14 @@ export class StreamInfo {
   /** Envoy's response code details for local replies (e.g. `route_not_found`), '' when proxied. */
   responseCodeDetails = '';
   bytesSent = 0;
+  /** Request body bytes read from the downstream (set when the stream completes). */
+  bytesReceived = 0;
+  /** The response's `grpc-status` (trailers, or headers of a trailers-only response); '' when none. */
+  grpcStatus = '';
+  /** The endpoint of the last upstream attempt (its metadata names the destination in telemetry), or null. */
+  upstream: Host | null = null;
+  /** Inbound: the caller's x-envoy-peer-metadata, taken off the request before routing; '' when none. */
+  downstreamPeerMetadata = '';
   requestId = '';
   downstreamRemoteAddress = '';
   /** Time to the upstream's response headers, ms; -1 if none came. */

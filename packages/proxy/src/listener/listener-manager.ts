@@ -18,26 +18,26 @@ export class ListenerManager {
     /** Where a listener binds: the pod IP and the sidecar's port for it. */
     private readonly bindFor: (config: ListenerConfig) => SocketAddress,
     private readonly log: Log,
+    /**
+     * Added to a port below 1024 the process may not bind (EACCES: no root, no CAP_NET_BIND_SERVICE), e.g.
+     * 8000 puts a gateway's port 80 on 8080; null leaves such a listener unbound.
+     */
+    private readonly privilegedPortOffset: number | null = null,
   ) {}
+
+  /** What each listener was configured to bind, when it had to take another port. */
+  private readonly requested = new WeakMap<Listener, SocketAddress>();
 
   reconcile(configs: ReadonlyMap<string, ListenerConfig>, contextFor: (config: ListenerConfig) => ListenerContext): void {
     for (const [name, config] of configs) {
       const bind = this.bindFor(config);
       const existing = this.listeners.get(name);
-      if (existing && sameAddress(existing.bind, bind)) {
+      if (existing && sameAddress(this.requested.get(existing) ?? existing.bind, bind)) {
         existing.update(contextFor(config));
         continue;
       }
       if (existing) this.retire(existing);
-      const listener = new Listener(name, bind, contextFor(config), this.log);
-      this.listeners.set(name, listener);
-      this.track(
-        this.binding,
-        listener.listen().catch((err: Error) => {
-          this.log(`listener ${name}: cannot listen on ${bind.address}:${bind.port}: ${err.message}`);
-          if (this.listeners.get(name) === listener) this.listeners.delete(name);
-        }),
-      );
+      this.start(name, bind, contextFor(config));
     }
     for (const [name, listener] of this.listeners) {
       if (!configs.has(name)) {
@@ -45,6 +45,32 @@ export class ListenerManager {
         this.retire(listener);
       }
     }
+  }
+
+  private start(name: string, bind: SocketAddress, ctx: ListenerContext, requested?: SocketAddress): void {
+    const listener = new Listener(name, bind, ctx, this.log);
+    if (requested) this.requested.set(listener, requested);
+    this.listeners.set(name, listener);
+    this.track(
+      this.binding,
+      listener.listen().catch((err: NodeJS.ErrnoException) => {
+        if (this.listeners.get(name) !== listener) return;
+        this.listeners.delete(name);
+        const offset = this.privilegedPortOffset;
+        if (!requested && offset !== null && err.code === 'EACCES' && bind.port > 0 && bind.port < 1024) {
+          const alternative = { address: bind.address, port: bind.port + offset };
+          this.log(`listener ${name}: port ${bind.port} needs privileges (${err.message}); listening on ${alternative.address}:${alternative.port} instead`);
+          this.start(name, alternative, ctx, bind);
+          return;
+        }
+        this.log(`listener ${name}: cannot listen on ${bind.address}:${bind.port}: ${err.message}`);
+      }),
+    );
+  }
+
+  /** Every listener that is bound, with where it listens. */
+  list(): { name: string; address: SocketAddress; tls: boolean }[] {
+    return [...this.listeners].map(([name, l]) => ({ name, address: l.address(), tls: l.terminatesTls }));
   }
 
   get(name: string): Listener | undefined {

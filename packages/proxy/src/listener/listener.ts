@@ -1,12 +1,16 @@
 import http2 from 'node:http2';
 import net from 'node:net';
+import type tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { SocketAddress } from '../config/compiled-config.js';
 import { HttpConnectionManager } from '../http/connection-manager.js';
+import { CountingHttp2ServerRequest } from '../http/h2-request.js';
 import type { ListenerContext } from '../http/data-plane.js';
 import { Http1ServerConnection, type Http1Handlers } from '../http/http1/server-connection.js';
 import type { Http1ServerResponse } from '../http/http1/server-response.js';
 import { sniffProtocol } from './protocol-sniffer.js';
+import { TlsTerminator } from './tls-terminator.js';
+import type { TlsFilterChain } from '../config/compile-downstream-tls.js';
 
 /** How long a new connection may stay silent before we know which protocol it speaks (Envoy's listener filter timeout). */
 const SNIFF_TIMEOUT_MS = 15_000;
@@ -22,7 +26,9 @@ export type Log = (msg: string) => void;
 /**
  * One listening socket (Envoy Listener): accepts TCP connections, tells HTTP/2 prior knowledge from
  * HTTP/1.1 by the connection preface, and hands each connection to an HTTP/1 or HTTP/2 server whose
- * requests go to this listener's connection manager. The servers never listen themselves.
+ * requests go to this listener's connection manager. The servers never listen themselves. A TLS listener
+ * (a gateway's HTTPS port) first terminates TLS, picking the filter chain by SNI; ALPN then picks the codec
+ * and the chain's own connection manager serves the requests.
  */
 export class Listener {
   private readonly server: net.Server;
@@ -35,6 +41,10 @@ export class Listener {
   private readonly clock = { tick: 0 };
   private sweeper: NodeJS.Timeout | null = null;
   private ctx: ListenerContext;
+  /** TLS listeners: the terminator, each chain's codecs, and each chain's context (the listener's with the chain's HCM). */
+  private tls: TlsTerminator | null = null;
+  private readonly chains = new Map<string, ChainCodecs>();
+  private chainContexts: Map<string, ListenerContext> | null = null;
 
   constructor(
     readonly name: string,
@@ -44,19 +54,9 @@ export class Listener {
   ) {
     this.ctx = ctx;
     this.hcm = new HttpConnectionManager(() => this.ctx);
-    this.h1 = {
-      onRequest: (req, res) => this.guard(() => this.hcm.onRequest(req, res), res),
-      onUpgrade: (req, socket, head) => this.guard(() => this.hcm.onUpgrade(req, socket, head), socket),
-      onCodecError: (status) => this.hcm.onCodecError(status),
-    };
-    this.h2 = http2.createServer({ settings: { enablePush: false } });
-    this.h2.on('request', (req, res) => this.guard(() => this.hcm.onRequest(req, res), res));
-    this.h2.on('session', (session: http2.ServerHttp2Session) => {
-      this.sessions.add(session);
-      session.on('error', noop);
-      session.once('close', () => this.sessions.delete(session));
-    });
-    this.h2.on('sessionError', noop);
+    const codecs = this.codecsFor(this.hcm);
+    this.h1 = codecs.h1;
+    this.h2 = codecs.h2;
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.onConnection(socket));
     this.server.on('error', (err) => this.log(`listener ${name}: ${err.message}`));
   }
@@ -64,6 +64,42 @@ export class Listener {
   /** Takes effect for the next request on every connection, open or new. */
   update(ctx: ListenerContext): void {
     this.ctx = ctx;
+    if (this.chainContexts !== null) this.chainContexts = chainContexts(ctx);
+  }
+
+  /** The HTTP/1 and HTTP/2 codecs feeding one connection manager (the listener's, or a TLS chain's). */
+  private codecsFor(hcm: HttpConnectionManager): ChainCodecs {
+    const h1: Http1Handlers = {
+      onRequest: (req, res) => this.guard(() => hcm.onRequest(req, res), res),
+      onUpgrade: (req, socket, head) => this.guard(() => hcm.onUpgrade(req, socket, head), socket),
+      onCodecError: (status) => hcm.onCodecError(status),
+    };
+    const h2 = http2.createServer({ settings: { enablePush: false }, Http2ServerRequest: CountingHttp2ServerRequest });
+    h2.on('request', (req, res) => this.guard(() => hcm.onRequest(req, res), res));
+    h2.on('session', (session: http2.ServerHttp2Session) => {
+      this.sessions.add(session);
+      session.on('error', noop);
+      session.once('close', () => this.sessions.delete(session));
+    });
+    h2.on('sessionError', noop);
+    return { hcm, h1, h2 };
+  }
+
+  /**
+   * A decrypted connection of a TLS listener: its chain's connection manager serves it, over HTTP/2 when
+   * ALPN chose h2, else HTTP/1.1. Each chain's codecs are made on first use and kept by chain name.
+   */
+  private onSecure(socket: tls.TLSSocket, chain: TlsFilterChain): void {
+    this.chainContexts ??= chainContexts(this.ctx);
+    let codecs = this.chains.get(chain.name);
+    if (!codecs) {
+      const name = chain.name;
+      const hcm = new HttpConnectionManager(() => this.chainContexts?.get(name) ?? this.ctx);
+      hcm.draining = this.hcm.draining;
+      codecs = this.codecsFor(hcm);
+      this.chains.set(name, codecs);
+    }
+    this.handOff(socket, socket.alpnProtocol === 'h2' ? 'http2' : 'http1', codecs);
   }
 
   listen(): Promise<void> {
@@ -75,6 +111,11 @@ export class Listener {
         resolve();
       });
     });
+  }
+
+  /** Whether connections are TLS the listener terminates (a gateway's HTTPS port). */
+  get terminatesTls(): boolean {
+    return !!this.ctx.tls;
   }
 
   /** The bound address (the real port when the configured one was 0). */
@@ -89,6 +130,7 @@ export class Listener {
    */
   async drain(timeoutMs: number): Promise<void> {
     this.hcm.draining = true;
+    for (const c of this.chains.values()) c.hcm.draining = true;
     // Stop accepting; the close callback would wait for every connection, so don't wait on it here.
     this.server.close(noop);
     for (const c of this.h1Connections) c.drain();
@@ -107,19 +149,24 @@ export class Listener {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     socket.on('error', noop);
+    const tlsConfig = this.ctx.tls;
+    if (tlsConfig) {
+      this.tls ??= new TlsTerminator((s, chain) => this.onSecure(s, chain), SNIFF_TIMEOUT_MS);
+      return this.tls.accept(socket, tlsConfig);
+    }
     const codec = this.ctx.hcm.codecType;
     if (codec === 'HTTP1') return this.handOff(socket, 'http1');
     if (codec === 'HTTP2') return this.handOff(socket, 'http2');
     sniffProtocol(socket, SNIFF_TIMEOUT_MS, (protocol) => this.handOff(socket, protocol));
   }
 
-  private handOff(socket: net.Socket, protocol: 'http1' | 'http2'): void {
+  private handOff(socket: net.Socket, protocol: 'http1' | 'http2', via: ChainCodecs | null = null): void {
     if (protocol === 'http2') {
       // The HTTP/2 session reads what the sniffer put back itself; resuming here would lose it.
-      this.h2.emit('connection', socket);
+      (via?.h2 ?? this.h2).emit('connection', socket);
       return;
     }
-    const conn = new Http1ServerConnection(socket, this.h1, this.clock);
+    const conn = new Http1ServerConnection(socket, via?.h1 ?? this.h1, this.clock);
     if (this.hcm.draining) conn.drain();
     this.h1Connections.add(conn);
     socket.once('close', () => this.h1Connections.delete(conn));
@@ -149,3 +196,14 @@ export class Listener {
 }
 
 function noop(): void {}
+
+interface ChainCodecs {
+  hcm: HttpConnectionManager;
+  h1: Http1Handlers;
+  h2: http2.Http2Server;
+}
+
+/** Per TLS chain name, the listener context with that chain's connection manager config. */
+function chainContexts(ctx: ListenerContext): Map<string, ListenerContext> {
+  return new Map((ctx.tls?.chains ?? []).map((c) => [c.name, { ...ctx, hcm: c.hcm }]));
+}

@@ -67,6 +67,7 @@ function forward(stream: ActiveStream, route: RouteEntry, action: ForwardAction)
   }
   if (stream.isUpgrade) {
     stream.info.upstreamHost = host.address;
+    stream.info.upstream = host;
     const headers = upstreamHeaders(stream, route, weighted, host);
     const path = action.pathRewrite ? rewritePath(stream.path, action.pathRewrite) : stream.path;
     if (path !== stream.path && !stream.hcm.suppressEnvoyHeaders) headers['x-envoy-original-path'] = stream.path;

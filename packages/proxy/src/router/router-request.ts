@@ -109,6 +109,7 @@ export class RouterRequest implements AttemptCallbacks, StreamUpstream, RequestC
     const action = this.action;
     this.attempts++;
     stream.info.upstreamHost = host.address;
+    stream.info.upstream = host;
     const headers = upstreamHeaders(stream, this.route, this.weighted, host);
     if (this.path !== stream.path && !stream.hcm.suppressEnvoyHeaders) headers['x-envoy-original-path'] = stream.path;
     if (action.attemptCountInRequest) headers['x-envoy-attempt-count'] = String(this.attempts);

@@ -2,6 +2,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import type { Host } from '../cluster/host.js';
 import type { ActiveStream } from '../http/active-stream.js';
 import { copyRequestHeaders } from '../http/headers.js';
+import { PEER_METADATA_HEADER } from '../telemetry/peer-metadata.js';
 import type { ConnectionPool } from '../upstream/connection-pool.js';
 import { applyHeaderMutations, type HeaderMap } from './header-mutations.js';
 import type { ForwardAction, RouteEntry, WeightedCluster } from './route.js';
@@ -18,7 +19,12 @@ export function upstreamHeaders(stream: ActiveStream, route: RouteEntry, weighte
   const headers = copyRequestHeaders(stream.headers);
   if (weighted?.requestHeaderMutations) applyHeaderMutations(headers, [weighted.requestHeaderMutations]);
   if (route.requestHeaderMutations.length > 0) applyHeaderMutations(headers, route.requestHeaderMutations);
-  if (host.targetPortHeader !== null) headers[INBOUND_PORT_HEADER] = host.targetPortHeader;
+  if (host.targetPortHeader !== null) {
+    headers[INBOUND_PORT_HEADER] = host.targetPortHeader;
+    // Only a sidecar'd endpoint is told who calls (telemetry's source); a plain app never sees the header.
+    const peer = stream.ctx.peerMetadata;
+    if (peer !== null) headers[PEER_METADATA_HEADER] = peer;
+  }
   return headers;
 }
 

@@ -9,6 +9,8 @@ export class VirtualHost {
     readonly routes: readonly RouteEntry[],
     /** The virtual host's own `typed_per_filter_config` (routes already merged it into theirs). */
     readonly perFilterConfig: ReadonlyMap<string, RouteFilterConfig>,
+    /** `require_tls: ALL`: a request that didn't come over TLS gets a 301 to its https URL. */
+    readonly requireTls = false,
   ) {}
 
   findRoute(req: RouteRequest): RouteEntry | null {

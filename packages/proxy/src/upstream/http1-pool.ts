@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
-import type { Dispatcher, Pool as UndiciPool } from 'undici';
+import type { Dispatcher, Pool as UndiciPool, buildConnector as BuildConnector } from 'undici';
 import type {
   ConnectionPool,
   ConnectionPoolStats,
@@ -10,9 +10,13 @@ import type {
   UpstreamStream,
 } from './connection-pool.js';
 import type { PoolSettings } from './pool-settings.js';
+import type { UpstreamTlsConfig } from '../config/compiled-config.js';
+import { tlsConnectOptions } from './upstream-tls.js';
 
 // Only the Pool, not undici's index (fetch, WebSocket, caches...): ~9 MB less RSS in every sidecar.
-const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
+const requireUndici = createRequire(import.meta.url);
+const Pool = requireUndici('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
+const buildConnector = requireUndici('undici/lib/core/connect.js') as typeof BuildConnector;
 
 /** Keep-alive shorter than Node's default server keepAliveTimeout (5 s), so we close idle sockets first. */
 const KEEP_ALIVE_MS = 4_000;
@@ -37,6 +41,11 @@ export class Http1Pool implements ConnectionPool {
   private readonly pool: UndiciPool;
   private readonly hostCap: number;
   private readonly reset: boolean;
+  /**
+   * undici derives a request's SNI from its Host header and reconnects when it changes; TLS pools give
+   * every request the same one (the connector below decides what is really sent).
+   */
+  private readonly servername: string | undefined;
   private cxTotal = 0;
   private cxConnectFail = 0;
   private connected = 0;
@@ -57,12 +66,14 @@ export class Http1Pool implements ConnectionPool {
     // N - 1 gives N per connection; one per connection is `connection: close` on each request.
     this.reset = maxRequestsPerConnection === 1;
     const idle = idleTimeoutMs === null ? KEEP_ALIVE_MS : idleTimeoutMs === 0 ? NO_IDLE_TIMEOUT_MS : idleTimeoutMs;
+    const connect = {
+      timeout: settings.connectTimeoutMs,
+      noDelay: true,
+      ...(tcpKeepaliveTimeMs !== null ? { keepAlive: true, keepAliveInitialDelay: tcpKeepaliveTimeMs } : {}),
+    };
+    this.servername = settings.tls ? (settings.tls.sni ?? 'no-sni') : undefined;
     this.pool = new Pool(origin, {
-      connect: {
-        timeout: settings.connectTimeoutMs,
-        noDelay: true,
-        ...(tcpKeepaliveTimeMs !== null ? { keepAlive: true, keepAliveInitialDelay: tcpKeepaliveTimeMs } : {}),
-      },
+      connect: settings.tls ? tlsConnector(connect, settings.tls) : connect,
       headersTimeout: 0,
       bodyTimeout: 0,
       keepAliveTimeout: idle,
@@ -119,7 +130,7 @@ export class Http1Pool implements ConnectionPool {
     const spec = h.spec!;
     h.spec = null;
     this.pool.dispatch(
-      { path: spec.path, method: spec.method as Dispatcher.HttpMethod, headers: spec.headers, body: spec.body, reset: this.reset },
+      { path: spec.path, method: spec.method as Dispatcher.HttpMethod, headers: spec.headers, body: spec.body, reset: this.reset, servername: this.servername } as Dispatcher.DispatchOptions,
       h,
     );
   }
@@ -208,6 +219,16 @@ export class Http1Pool implements ConnectionPool {
     }
     void this.pool.destroy().catch(() => undefined);
   }
+}
+
+/**
+ * TLS connections (an `https:` origin) with the cluster's options: SNI only when configured (never the
+ * Host header's name), verification as tlsConnectOptions says, ALPN `http/1.1` (undici's, the only
+ * protocol this pool speaks).
+ */
+function tlsConnector(base: object, tls: UpstreamTlsConfig): BuildConnector.connector {
+  const connect = buildConnector({ ...base, ...tlsConnectOptions(tls) });
+  return (opts, callback) => connect({ ...opts, servername: undefined }, callback);
 }
 
 function overflow(h: UndiciStream, stats: PoolSettings['stats']): UndiciStream {

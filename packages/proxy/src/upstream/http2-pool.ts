@@ -9,6 +9,7 @@ import type {
   UpstreamStream,
 } from './connection-pool.js';
 import type { PoolSettings } from './pool-settings.js';
+import { tlsConnectOptions } from './upstream-tls.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
@@ -22,10 +23,11 @@ interface SessionState {
 }
 
 /**
- * HTTP/2 cleartext with prior knowledge (h2c) to one endpoint for one cluster: one multiplexed session,
- * replaced when it fails, the upstream sends GOAWAY, or it has carried max_requests_per_connection
- * streams; closed after idle_timeout without streams. Trailers pass both ways (gRPC): request trailers
- * are sent once the downstream body has ended, response trailers are handed to the router before the end.
+ * HTTP/2 to one endpoint for one cluster, cleartext with prior knowledge (h2c) or over TLS (ALPN h2):
+ * one multiplexed session, replaced when it fails, the upstream sends GOAWAY, or it has carried
+ * max_requests_per_connection streams; closed after idle_timeout without streams. Trailers pass both
+ * ways (gRPC): request trailers are sent once the downstream body has ended, response trailers are
+ * handed to the router before the end.
  * Circuit breaking: max_requests caps the cluster's concurrent streams (overflow: 503 UO); streams are
  * never pending here (Node queues a stream on a session that is still connecting).
  */
@@ -37,11 +39,14 @@ export class Http2Pool implements ConnectionPool {
   private cxTotal = 0;
   private cxConnectFail = 0;
   private readonly state = new Map<ClientHttp2Session, SessionState>();
+  private readonly scheme: 'http' | 'https';
 
   constructor(
     private readonly origin: string,
     private readonly settings: PoolSettings,
-  ) {}
+  ) {
+    this.scheme = settings.tls ? 'https' : 'http';
+  }
 
   newStream(spec: UpstreamRequestSpec, callbacks: UpstreamCallbacks): UpstreamStream {
     const handle = new H2Stream(callbacks, spec.body);
@@ -63,7 +68,7 @@ export class Http2Pool implements ConnectionPool {
     headers[':method'] = spec.method;
     headers[':path'] = spec.path;
     headers[':authority'] = spec.authority;
-    headers[':scheme'] = 'http';
+    headers[':scheme'] = this.scheme;
     const endStream = spec.body === null;
     try {
       handle.attach(session.request(headers, { endStream, waitForTrailers: !endStream }));
@@ -131,7 +136,10 @@ export class Http2Pool implements ConnectionPool {
   }
 
   private connect(): ClientHttp2Session {
-    const session = http2.connect(this.origin, { settings: { enablePush: false } });
+    // TLS: Node offers ALPN h2 only, and the session fails (503 UF) unless the server picks it.
+    const tls = this.settings.tls;
+    const settings = { enablePush: false };
+    const session = http2.connect(this.origin, tls ? { settings, ...tlsConnectOptions(tls) } : { settings });
     const { connectTimeoutMs, resources, stats, tcpKeepaliveTimeMs } = this.settings;
     this.sessions.add(session);
     this.state.set(session, { opened: 0, active: 0, idleTimer: null, retired: false });

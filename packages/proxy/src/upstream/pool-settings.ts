@@ -1,5 +1,6 @@
 import { ClusterStats } from '../cluster/cluster-stats.js';
 import { ResourceManager } from '../cluster/resource-manager.js';
+import type { UpstreamTlsConfig } from '../config/compiled-config.js';
 
 /**
  * How a cluster's pool to one endpoint behaves: Envoy's connection-pool options and the cluster's
@@ -15,6 +16,8 @@ export interface PoolSettings {
   readonly idleTimeoutMs: number | null;
   /** TCP keepalive idle time (0: the OS's); null: the pool's default. */
   readonly tcpKeepaliveTimeMs: number | null;
+  /** TLS origination (the cluster's UpstreamTlsContext); null: plaintext. */
+  readonly tls: UpstreamTlsConfig | null;
   readonly resources: ResourceManager;
   readonly stats: ClusterStats;
 }
@@ -28,6 +31,7 @@ export function defaultPoolSettings(connectTimeoutMs: number): PoolSettings {
     maxRequestsPerConnection: null,
     idleTimeoutMs: null,
     tcpKeepaliveTimeMs: null,
+    tls: null,
     resources: new ResourceManager({ maxConnections: unlimited, maxPendingRequests: unlimited, maxRequests: unlimited, maxRetries: unlimited, retryBudget: null }),
     stats: new ClusterStats(),
   };
@@ -35,5 +39,5 @@ export function defaultPoolSettings(connectTimeoutMs: number): PoolSettings {
 
 /** The part of the settings fixed when a pool is made: pools are keyed by it, so a change makes new pools. */
 export function poolSettingsScope(clusterName: string, s: Omit<PoolSettings, 'resources' | 'stats'>): string {
-  return `${clusterName}|${s.maxConnectionsPerHost ?? ''}|${s.maxRequestsPerConnection ?? ''}|${s.idleTimeoutMs ?? ''}|${s.tcpKeepaliveTimeMs ?? ''}`;
+  return `${clusterName}|${s.maxConnectionsPerHost ?? ''}|${s.maxRequestsPerConnection ?? ''}|${s.idleTimeoutMs ?? ''}|${s.tcpKeepaliveTimeMs ?? ''}|${s.tls?.fingerprint ?? ''}`;
 }

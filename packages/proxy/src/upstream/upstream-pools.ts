@@ -33,8 +33,8 @@ export class UpstreamPools {
   get(key: string, protocol: 'http1' | 'http2', address: string, port: number, connectTimeoutMs: number): ConnectionPool {
     let pool = this.pools.get(key);
     if (!pool) {
-      const origin = `http://${hostPort(address, port)}`;
       const settings = this.settings.get(key) ?? defaultPoolSettings(connectTimeoutMs);
+      const origin = `${settings.tls ? 'https' : 'http'}://${hostPort(address, port)}`;
       pool = protocol === 'http1' ? new Http1Pool(origin, settings) : new Http2Pool(origin, settings);
       this.pools.set(key, pool);
     }

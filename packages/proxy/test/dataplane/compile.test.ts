@@ -170,7 +170,7 @@ describe('compileConfig refuses what it cannot run, precisely', () => {
       /not an IP address/,
     ],
     [
-      'a TLS upstream',
+      'a TLS upstream whose certificate comes from SDS',
       () => ({
         ...base(),
         clusters: [
@@ -178,14 +178,17 @@ describe('compileConfig refuses what it cannot run, precisely', () => {
             extra: {
               transport_socket: {
                 name: 'envoy.transport_sockets.tls',
-                typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext' },
+                typed_config: {
+                  '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+                  common_tls_context: { tls_certificate_sds_secret_configs: [{ name: 'default' }] },
+                },
               },
             },
           }),
         ],
       }),
-      ['cluster', 'c', 'transport_socket'],
-      /transport socket envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext is not supported/,
+      ['cluster', 'c', 'transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs'],
+      /SDS is not supported/,
     ],
     [
       'an unknown retry_on condition',
@@ -244,7 +247,7 @@ describe('compileConfig refuses what it cannot run, precisely', () => {
         return { ...base(), listeners: [l] };
       },
       ['listener', 'virtualOutbound', 'filter_chains'],
-      /exactly one filter chain is supported \(got 2\)/,
+      /several filter chains are supported only when they terminate TLS \(got 2\)/,
     ],
   ];
 

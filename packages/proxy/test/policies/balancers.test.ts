@@ -7,7 +7,8 @@ import { buildMaglevTable, MaglevLoadBalancer } from '../../src/cluster/maglev.j
 import { parseIpPort } from '../../src/cluster/original-dst.js';
 import { PrioritySet } from '../../src/cluster/priority-set.js';
 import { RandomLoadBalancer } from '../../src/cluster/random.js';
-import { buildRing, ringLookup, RingHashLoadBalancer } from '../../src/cluster/ring-hash.js';
+import { buildRing, ringLookup, ringPositionCounts, RingHashLoadBalancer } from '../../src/cluster/ring-hash.js';
+import { xxhash64 } from '../../src/cluster/hash/xxhash64.js';
 import type { LoadBalancerContext } from '../../src/cluster/load-balancer.js';
 
 const LOCALITY = { region: '', zone: '', subZone: '' };
@@ -19,10 +20,10 @@ const ports = (from: number, to: number) => Array.from({ length: to - from + 1 }
 /** A balancer context that carries only a hash key. */
 const withHash = (h: bigint): LoadBalancerContext => ({ hashKey: () => h }) as unknown as LoadBalancerContext;
 
-describe('ring hash (Ketama, as Envoy builds it)', () => {
-  it("reproduces Envoy's reference ring (ring_hash_lb_test Basic: 6 hosts, minimum_ring_size 12)", () => {
+describe('ring hash (Ketama: each host its own positions)', () => {
+  it("hashes `address_n` as Envoy does: 6 hosts x 2 positions is Envoy's reference ring (ring_hash_lb_test Basic: minimum_ring_size 12 spread over 6)", () => {
     const keys = ports(90, 95).map((p) => `127.0.0.1:${p}`);
-    const ring = buildRing(keys, keys.map(() => 1), 12, 8 * 1024 * 1024);
+    const ring = buildRing(keys, keys.map(() => 1), 2, 8 * 1024 * 1024);
     const got = [...ring.hashes].map((h, i) => [keys[ring.owners[i]!]!.slice(-2), h]);
     expect(got).toEqual([
       ['94', 833437586790550860n],
@@ -45,22 +46,45 @@ describe('ring hash (Ketama, as Envoy builds it)', () => {
     expect(ringLookup(ring, 16117243373044804890n)).toBe(0);
   });
 
-  it('sizes the ring so the lightest host gets whole positions, weighted, capped by maximum_ring_size', () => {
+  it('gives each host minimum_ring_size x weight / lightest weight positions, independent of the other hosts; scaled down only at maximum_ring_size', () => {
     const count = (owners: Uint32Array, i: number) => owners.filter((o) => o === i).length;
     const equal = buildRing(['a:1', 'b:1', 'c:1'], [1, 1, 1], 1024, 8 * 1024 * 1024);
-    expect(equal.hashes.length).toBe(1026); // ceil(1024 / 3) * 3
-    expect([0, 1, 2].map((i) => count(equal.owners, i))).toEqual([342, 342, 342]);
+    expect(equal.hashes.length).toBe(3 * 1024);
+    expect([0, 1, 2].map((i) => count(equal.owners, i))).toEqual([1024, 1024, 1024]);
+    expect(ringPositionCounts([2, 4, 3], 1024, 1 << 23)).toEqual([1024, 2048, 1536]);
     const weighted = buildRing(['a:1', 'b:1'], [1, 2], 1024, 8 * 1024 * 1024);
-    expect([count(weighted.owners, 0), count(weighted.owners, 1)]).toEqual([342, 684]);
+    expect([count(weighted.owners, 0), count(weighted.owners, 1)]).toEqual([1024, 2048]);
+    // At the cap: proportional, at least one each.
+    expect(ringPositionCounts([1, 1], 1024, 10)).toEqual([5, 5]);
+    expect(ringPositionCounts([1, 3], 1024, 400)).toEqual([100, 300]);
     expect(buildRing(['a:1', 'b:1'], [1, 1], 1024, 10).hashes.length).toBe(10);
     // sorted
     const h = [...equal.hashes];
     expect(h.every((v, i) => i === 0 || h[i - 1]! <= v)).toBe(true);
   });
 
+  it('removing one of 5 hosts moves only its keys (about 1/5, <= 30%); no key moves between hosts that stayed', () => {
+    const keys = ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80', '10.0.0.4:80', '10.0.0.5:80'];
+    const before = buildRing(keys, [1, 1, 1, 1, 1], 1024, 1 << 23);
+    const after = buildRing(keys.slice(0, 4), [1, 1, 1, 1], 1024, 1 << 23);
+    let moved = 0;
+    let fromStaying = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const h = xxhash64(`key-${i}`);
+      const was = keys[before.owners[ringLookup(before, h)]!]!;
+      const now = keys[after.owners[ringLookup(after, h)]!]!;
+      if (was === now) continue;
+      moved++;
+      if (was !== '10.0.0.5:80') fromStaying++;
+    }
+    expect(fromStaying).toBe(0);
+    expect(moved / 10_000).toBeGreaterThan(0.1);
+    expect(moved / 10_000).toBeLessThanOrEqual(0.3);
+  });
+
   it('sends a hash key to the same host every time, and a request without one anywhere (random)', () => {
     const set = new PrioritySet(ports(90, 95).map((p) => host(p)), 50);
-    const lb = new RingHashLoadBalancer(set, { kind: 'ring_hash', minimumRingSize: 12, maximumRingSize: 1 << 23, useHostnameForHashing: false });
+    const lb = new RingHashLoadBalancer(set, { kind: 'ring_hash', minimumRingSize: 2, maximumRingSize: 1 << 23, useHostnameForHashing: false });
     expect(lb.chooseHost(withHash(0n))!.port).toBe(94);
     expect(lb.chooseHost(withHash(5583722120771150862n))!.port).toBe(91);
     const seen = new Set<number>();

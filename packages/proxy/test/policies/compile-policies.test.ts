@@ -101,11 +101,12 @@ describe('outlier detection', () => {
       maxEjectionTimeMs: 300_000,
       maxEjectionPercent: 50,
       enforcingSuccessRate: 0,
-      alwaysEjectOneHost: false,
+      // Istio's "at least one host may always be ejected".
+      alwaysEjectOneHost: true,
     });
     expect(c.healthyPanicThreshold).toBe(25);
     const d = compileCluster(outlierDetection({}));
-    expect(d.outlierDetection).toMatchObject({ consecutive5xx: 5, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 10 });
+    expect(d.outlierDetection).toMatchObject({ consecutive5xx: 5, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 10, alwaysEjectOneHost: true });
     // Istio turns panic mode off with outlier detection unless minHealthPercent says otherwise.
     expect(d.healthyPanicThreshold).toBe(0);
     const gw = compileCluster(outlierDetection({ consecutiveGatewayErrors: 2, consecutive5xxErrors: 0 }));
@@ -145,10 +146,13 @@ describe('circuit breakers and connection pool', () => {
 });
 
 describe('TLS origination (DestinationRule tls)', () => {
-  it('NACKs an UpstreamTlsContext with a message naming it (the sidecar speaks plaintext only)', () => {
-    expect(rejectionOf(() => compileCluster(upstreamTls({ mode: 'SIMPLE' }, 'a.default.svc.cluster.local', 'sidecar')))).toBe(
-      'cluster c: transport_socket: transport socket envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext is not supported (plaintext only)',
-    );
+  it('compiles the UpstreamTlsContext of tls.mode SIMPLE (SNI of the host, nothing verified with insecureSkipVerify)', () => {
+    expect(compileCluster(upstreamTls({ mode: 'SIMPLE', insecureSkipVerify: true }, 'a.default.svc.cluster.local', 'sidecar')).tls).toMatchObject({
+      sni: 'a.default.svc.cluster.local',
+      validation: null,
+      clientCertificate: null,
+    });
+    expect(compileCluster(upstreamTls({ mode: 'ISTIO_MUTUAL' }, 'a.default.svc.cluster.local', 'sidecar')).tls).toBeNull();
   });
 });
 

@@ -192,7 +192,9 @@ export class Http1ServerConnection implements BodySink, ResponseOwner {
   // --- request body (BodySink) ----------------------------------------------------------------------------
 
   onBodyData(chunk: Buffer): void {
-    if (!this.body!.push(chunk)) this.socket.pause();
+    const body = this.body!;
+    body.bytesReceived += chunk.length;
+    if (!body.push(chunk)) this.socket.pause();
   }
 
   onBodyEnd(trailers: IncomingHttpHeaders | null): void {

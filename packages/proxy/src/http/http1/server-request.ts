@@ -33,6 +33,8 @@ export class Http1ServerRequest {
  */
 export class Http1RequestBody extends Readable {
   trailers: IncomingHttpHeaders | undefined;
+  /** Body bytes decoded so far (telemetry's bytes_received). */
+  bytesReceived = 0;
 
   constructor(private readonly flow: { resumeBody(): void }) {
     super({ highWaterMark: 64 * 1024 });

@@ -1,0 +1,58 @@
+import type { SpanSink } from './span-sink.js';
+
+const CLOSE_BOUND_MS = 2000;
+
+/** The sidecar's tracing settings (flags / TRELLIS_TRACE_* variables), fixed for its lifetime. */
+export interface TracingOptions {
+  /** Percent (0–100) of requests without a parent decision that start a sampled trace, unless the HCM's `tracing.random_sampling` says otherwise. */
+  readonly samplingPercent: number;
+  /** OTLP/HTTP JSON endpoint, e.g. http://127.0.0.1:4318/v1/traces. */
+  readonly collectorUrl: string;
+  /** OpenTelemetry `service.name`: the workload's canonical service and namespace, e.g. `productpage.default`. */
+  readonly serviceName: string;
+  /** Mesh attributes every span carries (`node_id`, `istio.canonical_service`, `istio.namespace`, ...). */
+  readonly spanAttributes: Readonly<Record<string, string>>;
+  /** How often batched spans are sent (BatchSpanProcessor's scheduled delay). */
+  readonly flushIntervalMs?: number;
+}
+
+/**
+ * The sidecar's tracer: the sampling default, and the OpenTelemetry SDK part (`SpanSink`), loaded only when
+ * a request is first sampled (or at start when sampling is on), so a sidecar that never samples never pays
+ * for the SDK's code and memory.
+ */
+export class Tracer {
+  /** The loaded SDK part; null until `load()` has finished. */
+  sink: SpanSink | null = null;
+  private loading: Promise<SpanSink> | null = null;
+  private closed = false;
+
+  constructor(readonly options: TracingOptions) {}
+
+  get samplingPercent(): number {
+    return this.options.samplingPercent;
+  }
+
+  /** Loads the SDK once; concurrent callers share the load. */
+  load(): Promise<SpanSink> {
+    this.loading ??= import('./span-sink.js').then(({ OtelSpanSink }) => {
+      const sink = new OtelSpanSink(this.options);
+      if (this.closed) void sink.shutdown();
+      else this.sink = sink;
+      return sink;
+    });
+    return this.loading;
+  }
+
+  /** Sends what is still batched and stops exporting; an unreachable collector holds a shutdown up for at most `boundMs`. */
+  async close(boundMs = CLOSE_BOUND_MS): Promise<void> {
+    this.closed = true;
+    const sink = this.sink ?? (this.loading ? await this.loading.catch(() => null) : null);
+    this.sink = null;
+    if (sink === null) return;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs)));
+    await Promise.race([sink.shutdown().catch(() => undefined), bound]);
+    clearTimeout(timer);
+  }
+}
