@@ -17,7 +17,7 @@ import { allowedCpus, processTree } from './lib/procfs.js';
 import { generatorLag, interference, wasNoisy } from './lib/notes.js';
 import { renderReport, type BenchReport } from './lib/report.js';
 import { TARGET_NAMES, type Target, type TargetName, type Unavailable } from './lib/targets.js';
-import { APP, BENCH_DIR, HTTP_PROXY, NGINX, PROCS_DIR, SIDECAR_PORTS, CLIENT_POD_IP, type CpuPlan } from './lib/topology.js';
+import { APP, BENCH_DIR, HTTP_PROXY, NGINX, PROCS_DIR, SIDECAR_PORTS, CLIENT_POD_IP, QUIET_CLIENT_POD_IP, type CpuPlan } from './lib/topology.js';
 import { MESHED_HOST, PLAIN_HOST, POLICIES_HOST, TrellisMesh } from './lib/trellis.js';
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -208,7 +208,7 @@ async function startTargets(ctx: Context): Promise<{ targets: Target[]; unavaila
  */
 function casualties(ctx: Context, targets: Target[], load: LoadSide): string[] {
   const onPath = new Set([...targets.flatMap((t) => t.proxies.map((p) => p.pid)), ...load.pids]);
-  const meshMeasured = targets.some((t) => t.name === 'sidecar' || t.name === 'policies' || t.name === 'mesh');
+  const meshMeasured = targets.some((t) => t.name === 'sidecar' || t.name === 'no-telemetry' || t.name === 'policies' || t.name === 'mesh');
   const notes: string[] = [];
   for (const c of ctx.procs.casualties()) {
     if (onPath.has(c.pid)) {
@@ -263,6 +263,10 @@ async function startTarget(ctx: Context, name: TargetName): Promise<Target> {
     case 'sidecar': {
       const client = await ctx.mesh.clientSidecar();
       return { name, endpoint: { host: CLIENT_POD_IP, port: SIDECAR_PORTS.outbound, hostHeader: PLAIN_HOST }, proxies: [{ role: 'sidecar', pid: client.pid }] };
+    }
+    case 'no-telemetry': {
+      const quiet = await ctx.mesh.quietClientSidecar();
+      return { name, endpoint: { host: QUIET_CLIENT_POD_IP, port: SIDECAR_PORTS.outbound, hostHeader: PLAIN_HOST }, proxies: [{ role: 'sidecar', pid: quiet.pid }] };
     }
     case 'policies': {
       const client = await ctx.mesh.clientSidecar();

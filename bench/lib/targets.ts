@@ -1,12 +1,13 @@
 /** A thing under test: where the client sends requests and which processes do the proxying. */
 import type { Endpoint } from './jobs.js';
 
-export const TARGET_NAMES = ['direct', 'sidecar', 'policies', 'mesh', 'http-proxy', 'nginx'] as const;
+export const TARGET_NAMES = ['direct', 'sidecar', 'no-telemetry', 'policies', 'mesh', 'http-proxy', 'nginx'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 export const TARGET_TITLES: Record<TargetName, string> = {
   direct: 'direct (no proxy)',
-  sidecar: 'Trellis, 1 sidecar (client outbound)',
+  sidecar: 'Trellis, 1 sidecar (client outbound; metrics on, 1% tracing)',
+  'no-telemetry': 'Trellis, 1 sidecar, telemetry off',
   policies: 'Trellis, 1 sidecar, ring hash + outlier detection + VirtualService',
   mesh: 'Trellis, 2 sidecars (outbound -> inbound)',
   'http-proxy': 'http-proxy (keep-alive agent)',

@@ -8,6 +8,8 @@ export const APP = { host: '127.0.200.10', port: 8080 };
 export const CONTROL_PLANE = { host: '127.0.200.2', xdsPort: 15010, debugPort: 15014 };
 /** The client pod's sidecar (its outbound listener is what the client talks to). */
 export const CLIENT_POD_IP = '127.0.200.1';
+/** A second client pod whose sidecar runs with telemetry off (no metrics recorded, no tracing). */
+export const QUIET_CLIENT_POD_IP = '127.0.200.3';
 /** The server pod's sidecar shares the app's address, as in a real pod. */
 export const SERVER_POD_IP = APP.host;
 export const HTTP_PROXY = { host: '127.0.200.20', port: 8080 };

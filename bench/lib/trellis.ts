@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canConnect, waitFor } from './net.js';
 import type { Child, ProcessSet } from './processes.js';
-import { APP, CLIENT_POD_IP, CONTROL_PLANE, NAMESPACE, REPO_ROOT, SERVER_POD_IP, SIDECAR_PORTS, type CpuPlan } from './topology.js';
+import { APP, CLIENT_POD_IP, QUIET_CLIENT_POD_IP, CONTROL_PLANE, NAMESPACE, REPO_ROOT, SERVER_POD_IP, SIDECAR_PORTS, type CpuPlan } from './topology.js';
 import { get } from 'node:http';
 
 /** Host headers the client sends to its sidecar's outbound listener. */
@@ -89,6 +89,7 @@ const TRELLIS = join(REPO_ROOT, 'bin', 'trellis.js');
 export class TrellisMesh {
   private control?: Promise<Child>;
   private client?: Promise<Child>;
+  private quietClient?: Promise<Child>;
   private server?: Promise<Child>;
 
   constructor(
@@ -103,6 +104,12 @@ export class TrellisMesh {
 
   clientSidecar(): Promise<Child> {
     return (this.client ??= this.startSidecar('client-sidecar', CLIENT_POD_IP, { app: 'client' }, ''));
+  }
+
+  /** The client's sidecar as deployed with telemetry off: the baseline the telemetry bar compares with. */
+  quietClientSidecar(): Promise<Child> {
+    const off = { TRELLIS_TRACE_COLLECTOR: 'off', TRELLIS_METRICS: 'off' };
+    return (this.quietClient ??= this.startSidecar('quiet-client-sidecar', QUIET_CLIENT_POD_IP, { app: 'client' }, '', off));
   }
 
   serverSidecar(): Promise<Child> {
@@ -121,7 +128,7 @@ export class TrellisMesh {
     return child;
   }
 
-  private async startSidecar(name: string, podIp: string, labels: Record<string, string>, appPorts: string): Promise<Child> {
+  private async startSidecar(name: string, podIp: string, labels: Record<string, string>, appPorts: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Child> {
     await this.controlPlane();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -131,6 +138,7 @@ export class TrellisMesh {
       TRELLIS_NAMESPACE: NAMESPACE,
       TRELLIS_LABELS: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
       TRELLIS_APP_PORTS: appPorts,
+      ...extraEnv,
     };
     // For profiling the sidecars, e.g. BENCH_SIDECAR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
     const nodeArgs = (process.env.BENCH_SIDECAR_NODE_ARGS ?? '').split(' ').filter(Boolean);
