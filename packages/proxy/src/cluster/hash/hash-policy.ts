@@ -50,6 +50,23 @@ const MASK = 0xffffffffffffffffn;
  * `rotl(previous, 1) ^ hash` (so repeated methods don't cancel out); a terminal method that has produced
  * a hash ends the evaluation.
  */
+/**
+ * Hash keys repeat (a client's IP, a user's header or cookie), and XXH64 in BigInt arithmetic allocates: the
+ * hashes of recent keys are kept. Bounded: the table starts over when full.
+ */
+const KEY_CACHE_SIZE = 4096;
+const keyHashes = new Map<string, bigint>();
+
+function keyHash(key: string): bigint {
+  let h = keyHashes.get(key);
+  if (h === undefined) {
+    if (keyHashes.size >= KEY_CACHE_SIZE) keyHashes.clear();
+    h = xxhash64(key);
+    keyHashes.set(key, h);
+  }
+  return h;
+}
+
 export function computeRequestHash(policy: HashPolicy, req: HashableRequest): RequestHash {
   let hash: bigint | null = null;
   let setCookie: string | null = null;
@@ -61,7 +78,7 @@ export function computeRequestHash(policy: HashPolicy, req: HashableRequest): Re
         break;
       case 'cookie': {
         const value = cookieValue(req.headers.cookie, m.name);
-        if (value !== null) h = xxhash64(value);
+        if (value !== null) h = keyHash(value);
         else if (m.ttlSeconds !== null) {
           const generated = randomBytes(8).toString('hex');
           setCookie = setCookieValue(m, generated);
@@ -70,11 +87,11 @@ export function computeRequestHash(policy: HashPolicy, req: HashableRequest): Re
         break;
       }
       case 'source_ip':
-        if (req.remoteAddress !== '') h = xxhash64(req.remoteAddress);
+        if (req.remoteAddress !== '') h = keyHash(req.remoteAddress);
         break;
       case 'query_parameter': {
         const v = req.queryParams().get(m.name);
-        if (v !== undefined) h = xxhash64(v);
+        if (v !== undefined) h = keyHash(v);
         break;
       }
     }
@@ -88,7 +105,7 @@ function headerHash(m: Extract<HashMethod, { kind: 'header' }>, req: HashableReq
   let v = headerValue(req, m.name);
   if (v === undefined) return null;
   if (m.rewrite) v = v.replace(m.rewrite.pattern, m.rewrite.substitution);
-  return xxhash64(v);
+  return keyHash(v);
 }
 
 /**
