@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import type { EnvoyJson } from '@trellis/envoy-api';
 import type { HttpConnectionManagerConfig } from './compiled-config.js';
-import { Where, anyTypeName, enumName, list, obj, rejectNonEmpty, str, wrappedBool } from './envoy-values.js';
+import { Where, anyTypeName, dataSource, enumName, list, obj, rejectNonEmpty, str, wrappedBool } from './envoy-values.js';
 
 const DOWNSTREAM_TLS_TYPE = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 const TLS_SOCKET_NAMES = ['envoy.transport_sockets.tls', 'tls'];
@@ -43,28 +42,6 @@ const VERSIONS: Record<string, tls.SecureVersion | undefined> = {
   TLSv1_2: 'TLSv1.2',
   TLSv1_3: 'TLSv1.3',
 };
-
-/** A DataSource's bytes as text: inline (string or bytes) or a file read now, as Envoy reads it at config load. */
-function dataSource(where: Where, v: unknown, field: string): string {
-  const d = obj(where, v, field) ?? where.reject(field, 'required');
-  rejectNonEmpty(where, d, `${field}.`, { environment_variable: 'environment variable data sources are not supported' });
-  if (typeof d.inline_string === 'string') return d.inline_string;
-  if (d.inline_bytes !== undefined && d.inline_bytes !== null) {
-    const b = d.inline_bytes;
-    if (typeof b === 'string') return Buffer.from(b, 'base64').toString('utf8');
-    if (b instanceof Uint8Array) return Buffer.from(b).toString('utf8');
-    where.reject(`${field}.inline_bytes`, 'expected bytes');
-  }
-  const file = str(where, d.filename, `${field}.filename`);
-  if (file) {
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (err) {
-      where.reject(`${field}.filename`, `cannot read ${file}: ${(err as Error).message}`);
-    }
-  }
-  return where.reject(field, 'one of inline_string, inline_bytes, filename is required');
-}
 
 function tlsVersion(where: Where, v: unknown, field: string): tls.SecureVersion | undefined {
   return VERSIONS[enumName(where, v, field, Object.keys(VERSIONS), 'TLS_AUTO')];

@@ -1,11 +1,10 @@
 import { X509Certificate, createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { EnvoyJson } from '@trellis/envoy-api';
 import type { SanMatcher, TlsVersion, UpstreamTlsConfig } from './compiled-config.js';
 import { compileStringMatcher } from './compile-matchers.js';
 import { secureContextOptions } from '../upstream/upstream-tls.js';
-import { Where, anyTypeName, enumName, isObject, list, obj, oneofKey, rejectNonEmpty, str, wrappedBool, wrappedNum } from './envoy-values.js';
+import { Where, anyTypeName, dataSource, enumName, isObject, list, obj, oneofKey, rejectNonEmpty, str, wrappedBool, wrappedNum } from './envoy-values.js';
 
 // A cluster's `transport_socket`: plaintext (none, or raw_buffer) or TLS origination from an
 // UpstreamTlsContext, with Envoy's semantics for what is and isn't verified.
@@ -185,33 +184,3 @@ function compileTlsCertificate(where: Where, v: unknown, f: string): NonNullable
   return { certificateChain: need('certificate_chain'), privateKey: need('private_key'), password };
 }
 
-/** config.core.v3.DataSource, read now (Envoy reads files when it loads the config, and NACKs on failure). */
-function dataSource(where: Where, v: unknown, f: string): string {
-  const ds = obj(where, v, f)!;
-  const kind = oneofKey(ds, ['filename', 'inline_string', 'inline_bytes', 'environment_variable'] as const);
-  switch (kind) {
-    case 'filename': {
-      const file = str(where, ds.filename, `${f}.filename`)!;
-      try {
-        return readFileSync(file, 'utf8');
-      } catch (err) {
-        return where.reject(`${f}.filename`, `failed to load ${file}: ${(err as Error).message}`);
-      }
-    }
-    case 'inline_string':
-      return str(where, ds.inline_string, `${f}.inline_string`)!;
-    case 'inline_bytes': {
-      const b = ds.inline_bytes;
-      // Decoded from the wire, bytes come as base64 (the codec's `bytes: String`); hand-built, as a Buffer.
-      if (b instanceof Uint8Array) return Buffer.from(b).toString('utf8');
-      return Buffer.from(str(where, b, `${f}.inline_bytes`)!, 'base64').toString('utf8');
-    }
-    case 'environment_variable': {
-      const name = str(where, ds.environment_variable, `${f}.environment_variable`)!;
-      const value = process.env[name];
-      return value ?? where.reject(`${f}.environment_variable`, `environment variable ${name} is not set`);
-    }
-    default:
-      return where.reject(f, 'one of filename, inline_string, inline_bytes, environment_variable is required');
-  }
-}

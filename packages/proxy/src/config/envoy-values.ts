@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { EnvoyJson, ResourceKind } from '@trellis/envoy-api';
 import { ConfigRejected } from './raw-snapshot.js';
 
@@ -151,5 +152,36 @@ export function rejectNonEmpty(where: Where, o: EnvoyJson, prefix: string, field
     if (v === undefined || v === null || v === '' || v === false) continue;
     if (Array.isArray(v) && v.length === 0) continue;
     where.reject(`${prefix}${f}`, reason);
+  }
+}
+
+/** config.core.v3.DataSource, read now (Envoy reads files when it loads the config, and NACKs on failure). */
+export function dataSource(where: Where, v: unknown, f: string): string {
+  const ds = obj(where, v, f)!;
+  const kind = oneofKey(ds, ['filename', 'inline_string', 'inline_bytes', 'environment_variable'] as const);
+  switch (kind) {
+    case 'filename': {
+      const file = str(where, ds.filename, `${f}.filename`)!;
+      try {
+        return readFileSync(file, 'utf8');
+      } catch (err) {
+        return where.reject(`${f}.filename`, `failed to load ${file} (cannot read it: ${(err as Error).message})`);
+      }
+    }
+    case 'inline_string':
+      return str(where, ds.inline_string, `${f}.inline_string`)!;
+    case 'inline_bytes': {
+      const b = ds.inline_bytes;
+      // Decoded from the wire, bytes come as base64 (the codec's `bytes: String`); hand-built, as a Buffer.
+      if (b instanceof Uint8Array) return Buffer.from(b).toString('utf8');
+      return Buffer.from(str(where, b, `${f}.inline_bytes`)!, 'base64').toString('utf8');
+    }
+    case 'environment_variable': {
+      const name = str(where, ds.environment_variable, `${f}.environment_variable`)!;
+      const value = process.env[name];
+      return value ?? where.reject(`${f}.environment_variable`, `environment variable ${name} is not set`);
+    }
+    default:
+      return where.reject(f, 'one of filename, inline_string, inline_bytes, environment_variable is required');
   }
 }

@@ -9,6 +9,7 @@ import type { RawSnapshot } from '../../src/config/raw-snapshot.js';
 import type { StreamInfo } from '../../src/http/stream-info.js';
 import { Sidecar } from '../../src/sidecar.js';
 import { snapshot } from '../dataplane/helpers/resources.js';
+export { many } from './helpers.js';
 
 // Shared by the route-policy tests (fault, cors, retries, mirror, route edits): an in-process Sidecar on a
 // pod IP of 127.0.150.0/20 (this suite's loopback range), real upstream servers on the same range, a
@@ -151,20 +152,6 @@ export function send(
       next();
     } else req.end(body);
   });
-}
-
-/** Runs `n` calls, `concurrency` at a time; results in call order. */
-export async function many<T>(n: number, concurrency: number, one: (i: number) => Promise<T>): Promise<T[]> {
-  const out = new Array<T>(n);
-  let next = 0;
-  const worker = async () => {
-    while (next < n) {
-      const i = next++;
-      out[i] = await one(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, worker));
-  return out;
 }
 
 /** Polls until `cond()` holds, or fails after `ms`. */
