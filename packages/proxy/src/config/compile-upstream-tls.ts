@@ -40,7 +40,7 @@ function compileUpstreamTlsContext(where: Where, ctx: EnvoyJson, f: string): Ups
     auto_host_sni: 'auto_host_sni is not supported; set sni',
     auto_sni_san_validation: 'auto_sni_san_validation is not supported; use match_typed_subject_alt_names',
   });
-  // Sessions are resumed (undici's session cache, as Envoy's default of 1 key); turning that off isn't offered.
+  // Sessions are resumed (each pool keeps its last session, as Envoy's default of 1 key); turning that off isn't offered.
   if (wrappedNum(where, ctx.max_session_keys, `${f}.max_session_keys`) === 0) where.reject(`${f}.max_session_keys`, 'disabling TLS session resumption is not supported');
   if (wrappedBool(where, ctx.enforce_rsa_key_usage, `${f}.enforce_rsa_key_usage`)) where.reject(`${f}.enforce_rsa_key_usage`, 'enforce_rsa_key_usage is not supported');
   const sni = str(where, ctx.sni, `${f}.sni`) || null;

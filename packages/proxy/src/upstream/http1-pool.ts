@@ -1,6 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import { createRequire } from 'node:module';
-import type { Dispatcher, Pool as UndiciPool, buildConnector as BuildConnector } from 'undici';
 import type {
   ConnectionPool,
   ConnectionPoolStats,
@@ -10,23 +7,16 @@ import type {
   UpstreamStream,
 } from './connection-pool.js';
 import type { PoolSettings } from './pool-settings.js';
-import type { UpstreamTlsConfig } from '../config/compiled-config.js';
 import { tlsConnectOptions } from './upstream-tls.js';
-
-// Only the Pool, not undici's index (fetch, WebSocket, caches...): ~9 MB less RSS in every sidecar.
-const requireUndici = createRequire(import.meta.url);
-const Pool = requireUndici('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
-const buildConnector = requireUndici('undici/lib/core/connect.js') as typeof BuildConnector;
+import { Http1ClientConnection, type ConnectOptions, type ConnectionOwner, type Exchange } from './http1/client-connection.js';
 
 /** Keep-alive shorter than Node's default server keepAliveTimeout (5 s), so we close idle sockets first. */
 const KEEP_ALIVE_MS = 4_000;
-/** idle_timeout 0 disables the idle timeout (Envoy); the largest timer Node has. */
-const NO_IDLE_TIMEOUT_MS = 2_147_483_647;
 
 /**
- * HTTP/1.1 to one endpoint for one cluster over an undici Pool: keep-alive connections, bodies streamed
- * both ways through undici's dispatch/handler API (backpressure by pause/resume, no promise per chunk).
- * Timeouts are the router's job, so undici's own header/body timeouts are off.
+ * HTTP/1.1 to one endpoint for one cluster: keep-alive connections (our own client codec, no pipelining),
+ * the most recently idle one reused first, idle ones closed by a sweep after the idle timeout (or the
+ * server's Keep-Alive hint, less a second). Timeouts of requests are the router's job.
  *
  * Circuit breaking as Envoy's HTTP/1 pool does it (one request per connection): a request goes out when a
  * connection is free or may be opened — at most `maxConnectionsPerHost` to this endpoint, and a new one
@@ -36,111 +26,106 @@ const NO_IDLE_TIMEOUT_MS = 2_147_483_647;
  * `overflow` (503 UO) and counts in upstream_rq_pending_overflow. Only established connections count
  * towards the cluster's max_connections, so a burst of connects may pass it briefly.
  */
-export class Http1Pool implements ConnectionPool {
+export class Http1Pool implements ConnectionPool, ConnectionOwner {
   readonly protocol = 'http1' as const;
-  private readonly pool: UndiciPool;
+  private readonly connect: ConnectOptions;
+  private readonly idleTimeoutMs: number;
+  private readonly sweepMs: number;
   private readonly hostCap: number;
-  private readonly reset: boolean;
-  /**
-   * undici derives a request's SNI from its Host header and reconnects when it changes; TLS pools give
-   * every request the same one (the connector below decides what is really sent).
-   */
-  private readonly servername: string | undefined;
+  /** Every connection not yet gone (connecting, busy or idle). */
+  private readonly all = new Set<Http1ClientConnection>();
+  /** Idle connections, most recently used last. */
+  private idle: Http1ClientConnection[] = [];
+  private sweeper: NodeJS.Timeout | null = null;
+  private tlsSession: Buffer | undefined;
   private cxTotal = 0;
   private cxConnectFail = 0;
   private connected = 0;
-  /** Requests handed to undici and not finished: each holds a connection (no pipelining). */
+  /** Requests on a connection and not finished. */
   private inFlight = 0;
   /** Pending requests, oldest first (aborted ones are skipped when their turn comes). */
-  private waiting: UndiciStream[] = [];
+  private waiting: Http1Stream[] = [];
   private waitingHead = 0;
   private drainScheduled = false;
+  /** Set by close(): resolved once no request is in flight. */
+  private closing: (() => void) | null = null;
+  private closed = false;
 
   constructor(
     origin: string,
     private readonly settings: PoolSettings,
   ) {
+    const url = new URL(origin);
     const { maxConnectionsPerHost, maxRequestsPerConnection, idleTimeoutMs, tcpKeepaliveTimeMs } = settings;
     this.hostCap = maxConnectionsPerHost ?? Number.MAX_SAFE_INTEGER;
-    // undici closes a connection after the request that finds it has served maxRequestsPerClient already:
-    // N - 1 gives N per connection; one per connection is `connection: close` on each request.
-    this.reset = maxRequestsPerConnection === 1;
-    const idle = idleTimeoutMs === null ? KEEP_ALIVE_MS : idleTimeoutMs === 0 ? NO_IDLE_TIMEOUT_MS : idleTimeoutMs;
-    const connect = {
-      timeout: settings.connectTimeoutMs,
-      noDelay: true,
-      ...(tcpKeepaliveTimeMs !== null ? { keepAlive: true, keepAliveInitialDelay: tcpKeepaliveTimeMs } : {}),
+    this.idleTimeoutMs = idleTimeoutMs === null ? KEEP_ALIVE_MS : idleTimeoutMs === 0 ? Infinity : idleTimeoutMs;
+    // Idle connections close between (timeout - sweep) and the timeout: before a server's own keep-alive ends.
+    this.sweepMs = Number.isFinite(this.idleTimeoutMs) ? Math.max(5, Math.min(1000, this.idleTimeoutMs / 4)) : 0;
+    this.connect = {
+      host: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+      port: Number(url.port),
+      connectTimeoutMs: settings.connectTimeoutMs,
+      tcpKeepaliveTimeMs,
+      tls: settings.tls ? tlsConnectOptions(settings.tls) : null,
+      maxRequests: maxRequestsPerConnection,
+      ...(settings.tls ? { onSession: (s: Buffer) => (this.tlsSession = s) } : {}),
     };
-    this.servername = settings.tls ? (settings.tls.sni ?? 'no-sni') : undefined;
-    this.pool = new Pool(origin, {
-      connect: settings.tls ? tlsConnector(connect, settings.tls) : connect,
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      keepAliveTimeout: idle,
-      ...(idleTimeoutMs !== null ? { keepAliveMaxTimeout: idle } : {}),
-      pipelining: 1,
-      ...(maxConnectionsPerHost !== null ? { connections: maxConnectionsPerHost } : {}),
-      ...(maxRequestsPerConnection !== null && maxRequestsPerConnection > 1 ? { maxRequestsPerClient: maxRequestsPerConnection - 1 } : {}),
-    });
-    this.pool.on('connect', () => this.onConnect());
-    this.pool.on('disconnect', () => this.onDisconnect());
-    this.pool.on('connectionError', () => {
-      this.cxConnectFail++;
-      this.settings.stats.upstreamCxConnectFail++;
-    });
   }
 
   newStream(spec: UpstreamRequestSpec, callbacks: UpstreamCallbacks): UpstreamStream {
-    spec.headers.host = spec.authority;
-    const handler = new UndiciStream(callbacks, this, spec);
+    const h = new Http1Stream(callbacks, this, spec);
     const { resources, stats } = this.settings;
     if (this.canDispatch(true)) {
-      if (!resources.requests.canCreate()) return overflow(handler, stats);
-      this.dispatch(handler);
+      if (!resources.requests.canCreate()) return overflow(h, stats);
+      this.dispatch(h);
     } else {
-      if (!resources.pendingRequests.canCreate()) return overflow(handler, stats);
-      handler.waiting = true;
-      this.waiting.push(handler);
+      if (!resources.pendingRequests.canCreate()) return overflow(h, stats);
+      h.waiting = true;
+      this.waiting.push(h);
       resources.pendingRequests.inc();
       stats.upstreamRqPendingTotal++;
       stats.upstreamRqPendingActive++;
     }
-    return handler;
+    return h;
   }
 
   /**
-   * Whether a request may take a connection now: a free one, or a new one within the per-host cap and
+   * Whether a request may take a connection now: an idle one, or a new one within the per-host cap and
    * the cluster's max_connections (always, when this pool has none at all).
    */
   private canDispatch(counting: boolean): boolean {
-    if (this.inFlight >= this.hostCap) return false;
-    if (this.connected > this.inFlight || this.connected + this.inFlight === 0) return true;
-    if (this.settings.resources.connections.canCreate()) return true;
+    if (this.idle.length > 0 || this.closed) return true;
+    if (this.all.size >= this.hostCap) return false;
+    if (this.all.size === 0 || this.settings.resources.connections.canCreate()) return true;
     if (counting) this.settings.stats.upstreamCxOverflow++;
     return false;
   }
 
-  private dispatch(h: UndiciStream): void {
+  private dispatch(h: Http1Stream): void {
     const { resources, stats } = this.settings;
     this.inFlight++;
     resources.requests.inc();
     stats.upstreamRqTotal++;
     stats.upstreamRqActive++;
-    h.dispatched = true;
-    const spec = h.spec!;
-    h.spec = null;
-    this.pool.dispatch(
-      { path: spec.path, method: spec.method as Dispatcher.HttpMethod, headers: spec.headers, body: spec.body, reset: this.reset, servername: this.servername } as Dispatcher.DispatchOptions,
-      h,
-    );
+    const conn = this.idle.pop() ?? this.open();
+    h.conn = conn;
+    conn.send(h);
   }
 
-  /** @internal A dispatched request is over (ended, failed or aborted): its connection is free. */
+  private open(): Http1ClientConnection {
+    const opts = this.tlsSession ? { ...this.connect, session: this.tlsSession } : this.connect;
+    const conn = new Http1ClientConnection(this, opts, this.idleTimeoutMs);
+    this.all.add(conn);
+    return conn;
+  }
+
+  /** @internal A dispatched request is over (ended, failed or aborted). */
   onDone(): void {
     const { resources, stats } = this.settings;
     this.inFlight--;
     resources.requests.dec();
     stats.upstreamRqActive--;
+    if (this.inFlight === 0 && this.closing !== null) this.closing();
     this.scheduleDrain();
   }
 
@@ -150,9 +135,57 @@ export class Http1Pool implements ConnectionPool {
     this.settings.stats.upstreamRqPendingActive--;
   }
 
+  onConnected(): void {
+    const { resources, stats } = this.settings;
+    this.cxTotal++;
+    this.connected++;
+    resources.connections.inc();
+    stats.upstreamCxTotal++;
+    stats.upstreamCxActive++;
+  }
+
+  onIdle(conn: Http1ClientConnection): void {
+    if (this.closing !== null || this.closed) return conn.close();
+    conn.idleSince = Date.now();
+    this.idle.push(conn);
+    if (this.sweeper === null && this.sweepMs > 0) {
+      this.sweeper = setInterval(() => this.sweepIdle(), this.sweepMs);
+      this.sweeper.unref();
+    }
+    this.scheduleDrain();
+  }
+
+  onGone(conn: Http1ClientConnection, connected: boolean, err: Error | null): void {
+    this.all.delete(conn);
+    const i = this.idle.lastIndexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+    if (connected) {
+      const { resources, stats } = this.settings;
+      this.connected--;
+      resources.connections.dec();
+      stats.upstreamCxActive--;
+    } else if (err !== null) {
+      this.cxConnectFail++;
+      this.settings.stats.upstreamCxConnectFail++;
+    }
+    if (this.all.size === 0 && this.sweeper !== null) {
+      clearInterval(this.sweeper);
+      this.sweeper = null;
+    }
+    this.scheduleDrain();
+  }
+
+  /** Closes connections idle for their whole allowance (less one sweep period, so never later than it). */
+  private sweepIdle(): void {
+    const now = Date.now();
+    // Oldest first; close() makes onGone splice the array, so walk a copy of the expired prefix.
+    const expired = this.idle.filter((c) => now - c.idleSince >= c.maxIdleMs - this.sweepMs);
+    for (const c of expired) c.close();
+  }
+
   private scheduleDrain(): void {
     if (this.waitingHead === this.waiting.length || this.drainScheduled) return;
-    // Not from inside undici's callback that freed the connection: on the next microtask.
+    // Not from inside the callback that freed the connection: on the next microtask.
     this.drainScheduled = true;
     queueMicrotask(() => this.drain());
   }
@@ -177,166 +210,79 @@ export class Http1Pool implements ConnectionPool {
     }
   }
 
-  private onConnect(): void {
-    const { resources, stats } = this.settings;
-    this.cxTotal++;
-    this.connected++;
-    resources.connections.inc();
-    stats.upstreamCxTotal++;
-    stats.upstreamCxActive++;
-  }
-
-  private onDisconnect(): void {
-    const { resources, stats } = this.settings;
-    this.connected--;
-    resources.connections.dec();
-    stats.upstreamCxActive--;
-    this.scheduleDrain();
-  }
-
   stats(): ConnectionPoolStats {
     return { cxActive: this.connected, cxTotal: this.cxTotal, cxConnectFail: this.cxConnectFail };
   }
 
   /** Pending requests still go out (no longer bound by the caps); then the pool closes once idle. */
-  async close(): Promise<void> {
-    while (this.waitingHead < this.waiting.length) {
-      const h = this.waiting[this.waitingHead++]!;
-      if (!h.waiting) continue;
-      h.waiting = false;
-      this.onWaitingAborted();
-      this.dispatch(h);
-    }
-    await this.pool.close().catch(() => undefined);
+  close(): Promise<void> {
+    this.closed = true;
+    this.drain();
+    for (const c of [...this.idle]) c.close();
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.closing = resolve));
   }
 
   destroy(): void {
+    this.closed = true;
     while (this.waitingHead < this.waiting.length) {
       const h = this.waiting[this.waitingHead++]!;
       if (!h.waiting) continue;
       this.onWaitingAborted();
       h.fail('connection_termination', new Error('upstream connection pool destroyed'));
     }
-    void this.pool.destroy().catch(() => undefined);
+    for (const c of [...this.all]) c.destroy(new Error('upstream connection pool destroyed'));
   }
 }
 
-/**
- * TLS connections (an `https:` origin) with the cluster's options: SNI only when configured (never the
- * Host header's name), verification as tlsConnectOptions says, ALPN `http/1.1` (undici's, the only
- * protocol this pool speaks).
- */
-function tlsConnector(base: object, tls: UpstreamTlsConfig): BuildConnector.connector {
-  const connect = buildConnector({ ...base, ...tlsConnectOptions(tls) });
-  return (opts, callback) => connect({ ...opts, servername: undefined }, callback);
-}
-
-function overflow(h: UndiciStream, stats: PoolSettings['stats']): UndiciStream {
+function overflow(h: Http1Stream, stats: PoolSettings['stats']): Http1Stream {
   stats.upstreamRqPendingOverflow++;
   h.fail('overflow', new Error('upstream overflow: circuit breaker open'));
   return h;
 }
 
-class Aborted extends Error {
-  constructor() {
-    super('upstream request aborted by the proxy');
-  }
-}
-
-/** undici's handler for one request; also the router's handle on it, and the pool's while it is pending. */
-class UndiciStream implements Dispatcher.DispatchHandler, UpstreamStream {
-  private controller: Dispatcher.DispatchController | null = null;
-  private aborted = false;
-  /** undici calls onRequestStart once the request is on a connected socket: an error before is a connect failure. */
-  private sent = false;
+/** One request: the router's handle on it, the pool's while it is pending, a connection's exchange once sent. */
+class Http1Stream implements UpstreamStream, Exchange {
   /** Waiting in the pool's pending queue. */
   waiting = false;
-  /** Handed to undici: the pool is told once when it is over. */
-  dispatched = false;
-  private over = false;
+  /** The connection running it, once dispatched. */
+  conn: Http1ClientConnection | null = null;
+  private finished = false;
 
   constructor(
-    private readonly cb: UpstreamCallbacks,
+    readonly callbacks: UpstreamCallbacks,
     private readonly pool: Http1Pool,
-    /** The request, until it is dispatched. */
-    public spec: UpstreamRequestSpec | null,
+    readonly spec: UpstreamRequestSpec,
   ) {}
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    this.sent = true;
-    if (this.aborted) controller.abort(new Aborted());
-  }
-
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    if (!this.aborted) this.cb.onUpstreamHeaders(statusCode, headers, false);
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.aborted && !this.cb.onUpstreamData(chunk)) controller.pause();
-  }
-
-  onResponseEnd(_c: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
-    this.finish();
-    if (!this.aborted) this.cb.onUpstreamEnd(hasKeys(trailers) ? trailers : null);
-  }
-
-  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
-    this.finish();
-    if (!this.aborted) this.cb.onUpstreamError(classify(err, this.sent), err);
-  }
 
   /** Fails a request the pool never dispatched (overflow, or the pool destroyed), synchronously. */
   fail(reason: ResetReason, err: Error): void {
     this.waiting = false;
-    this.spec = null;
-    if (this.aborted) return;
-    this.aborted = true;
-    this.cb.onUpstreamError(reason, err);
+    if (this.finished) return;
+    this.finished = true;
+    this.callbacks.onUpstreamError(reason, err);
+  }
+
+  over(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.pool.onDone();
   }
 
   abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
+    if (this.finished) return;
     if (this.waiting) {
+      this.finished = true;
       this.waiting = false;
-      this.spec = null;
       this.pool.onWaitingAborted();
       return;
     }
-    this.controller?.abort(new Aborted());
-    this.finish();
+    const conn = this.conn;
+    this.over();
+    conn?.abort();
   }
 
   resume(): void {
-    this.controller?.resume();
+    this.conn?.resume();
   }
-
-  private finish(): void {
-    if (this.over || !this.dispatched) return;
-    this.over = true;
-    this.pool.onDone();
-  }
-}
-
-const CONNECT_ERRORS = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'ETIMEDOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-
-function classify(err: Error, sent: boolean): ResetReason {
-  const code = (err as NodeJS.ErrnoException).code ?? '';
-  return !sent || CONNECT_ERRORS.has(code) ? 'connection_failure' : 'connection_termination';
-}
-
-function hasKeys(o: object | null | undefined): boolean {
-  if (!o) return false;
-  for (const _ in o) return true;
-  return false;
 }

@@ -28,7 +28,7 @@ export class Http1ServerRequest {
 }
 
 /**
- * A request body as a Readable (undici streams it upstream from here). Backpressure reaches the socket: when
+ * A request body as a Readable (the upstream pool streams it from here). Backpressure reaches the socket: when
  * the consumer lags, `pauseSocket` stops reading; `_read` resumes it.
  */
 export class Http1RequestBody extends Readable {
