@@ -6,6 +6,8 @@ import { up } from './commands/up.js';
 import { get } from './commands/get.js';
 import { apply } from './commands/apply.js';
 import { del } from './commands/delete.js';
+import { exec } from './commands/exec.js';
+import { logs } from './commands/logs.js';
 
 type Command = (args: string[], out: NodeJS.WritableStream) => Promise<number>;
 
@@ -18,6 +20,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   get: { run: get, help: 'list pods, services, virtualservices, destinationrules, gateways (kubectl get) from the API (:20001)' },
   apply: { run: apply, help: "validate manifests and write them into the mesh's folder (trellis apply -f FILE|-), like kubectl apply" },
   delete: { run: del, help: "remove the manifests' objects from the mesh's folder (trellis delete -f FILE|-), like kubectl delete" },
+  exec: { run: exec, help: "run a command as if inside a pod's container (trellis exec POD|deploy/NAME [-c C] -- CMD), like kubectl exec" },
+  logs: { run: logs, help: "print a pod's container output (trellis logs POD|deploy/NAME [-c C] [--tail N]), like kubectl logs" },
 };
 
 function usage(): string {

@@ -14,7 +14,8 @@ export function controlBase(flag: string | undefined): string {
   return (flag ?? process.env.TRELLIS_CONTROL_DEBUG ?? DEFAULT_CONTROL).replace(/\/+$/, '');
 }
 
-export type Fetched<T> = { value: T } | { error: string; unreachable?: boolean };
+/** A failure: `status` and `message` (the API's Kubernetes Status message) when the server answered. */
+export type Fetched<T> = { value: T } | { error: string; unreachable?: boolean; status?: number; message?: string };
 
 /** GET a JSON document; every failure is a message that names the address (unreachable: nothing answered). */
 export async function getJson<T>(base: string, path: string, what: string, timeoutMs = TIMEOUT_MS): Promise<Fetched<T>> {
@@ -22,14 +23,41 @@ export async function getJson<T>(base: string, path: string, what: string, timeo
   try {
     res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (e) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? cause?.message ?? (e as Error).message;
-    return { error: `cannot reach ${what} at ${base} (${why})`, unreachable: true };
+    return unreachable(base, what, e);
   }
   const body = (await res.json().catch(() => undefined)) as (T & { message?: string }) | undefined;
-  if (!res.ok) return { error: `${base}${path} answered HTTP ${res.status}${body?.message ? `: ${body.message}` : ''}` };
+  if (!res.ok) return answeredError(base, path, res.status, body?.message);
   if (body === undefined) return { error: `${base}${path} did not return JSON` };
   return { value: body };
+}
+
+/** GET a text document (a pod's log); failures as getJson's. */
+export async function getText(base: string, path: string, what: string, timeoutMs = TIMEOUT_MS): Promise<Fetched<string>> {
+  let res: Response;
+  try {
+    res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    return unreachable(base, what, e);
+  }
+  const text = await res.text();
+  if (res.ok) return { value: text };
+  let message: string | undefined;
+  try {
+    message = (JSON.parse(text) as { message?: string }).message;
+  } catch {
+    message = undefined;
+  }
+  return answeredError(base, path, res.status, message);
+}
+
+function unreachable(base: string, what: string, e: unknown): { error: string; unreachable: true } {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  const why = cause?.code ?? cause?.message ?? (e as Error).message;
+  return { error: `cannot reach ${what} at ${base} (${why})`, unreachable: true };
+}
+
+function answeredError(base: string, path: string, status: number, message: string | undefined): { error: string; status: number; message?: string } {
+  return { error: `${base}${path} answered HTTP ${status}${message ? `: ${message}` : ''}`, status, ...(message ? { message } : {}) };
 }
 
 /**

@@ -16,6 +16,8 @@ export interface PodJson {
     annotations?: Record<string, string>;
     creationTimestamp?: string;
     deletionTimestamp?: string;
+    /** A Deployment's pod is owned by its ReplicaSet `<deployment>-<pod-template-hash>`, as in Kubernetes. */
+    ownerReferences?: { apiVersion: string; kind: string; name: string; controller: boolean }[];
   };
   spec: { nodeName?: string; containers: { name: string; command?: string[] }[] };
   status: {
@@ -78,6 +80,7 @@ export function localPodJson(p: LocalPodStatus): PodJson {
       labels: { ...p.labels },
       annotations,
       creationTimestamp: p.createdAt.toISOString(),
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: replicaSetName(p), controller: true }],
     },
     spec: { nodeName: LOCAL_NODE.name, containers: p.containers.map((c) => ({ name: c.name, command: c.command })) },
     status: {
@@ -99,6 +102,12 @@ export function localPodJson(p: LocalPodStatus): PodJson {
   };
   if (p.deletedAt) json.metadata.deletionTimestamp = p.deletedAt.toISOString();
   return json;
+}
+
+/** The ReplicaSet a Deployment's pods belong to in Kubernetes: the Deployment's name and the template hash. */
+function replicaSetName(p: LocalPodStatus): string {
+  const hash = p.labels['pod-template-hash'];
+  return hash ? `${p.deployment}-${hash}` : p.deployment;
 }
 
 /** A Pod written in config (not run by Trellis): shown with whatever status its YAML gives. */

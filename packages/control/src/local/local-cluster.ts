@@ -7,13 +7,13 @@ import type { MeshConfig } from '../model/mesh-config.js';
 import type { Deployment } from '../model/objects.js';
 import { namedPorts } from '../registry/workloads.js';
 import type { Workload } from '../registry/types.js';
-import type { RestartBackoff } from './container-process.js';
+import type { ContainerProcess, RestartBackoff } from './container-process.js';
 import { ingressGatewayDefaults } from './ingress-gateway.js';
 import { LoopbackIpAllocator } from './ip-allocator.js';
 import type { LogEntry } from './log-buffer.js';
 import { LocalPod, type LocalPodSpec } from './local-pod.js';
 import { fnv32a, podName, safeEncode, stableJson, templateHash } from './pod-names.js';
-import type { LocalPodStatus, OutputLine } from './types.js';
+import type { ExecContext, LocalPodStatus, OutputLine } from './types.js';
 
 /** The parts of the control plane local mode uses: its config, its workload store and its xDS port. */
 export type LocalClusterPlane = Pick<ControlPlane, 'source' | 'workloads' | 'xdsPort'>;
@@ -102,9 +102,23 @@ export class LocalCluster extends EventEmitter<{ change: []; output: [OutputLine
 
   /** A container's buffered output (the first container when none is named); undefined if there is no such pod/container. */
   logs(namespace: string, pod: string, container?: string, tail?: number): LogEntry[] | undefined {
+    return this.container(namespace, pod, container)?.process.logs.lines(tail);
+  }
+
+  /** How to run a command in a container (the first when none is named); undefined if there is no such pod/container. */
+  execContext(namespace: string, pod: string, container?: string): ExecContext | undefined {
+    const found = this.container(namespace, pod, container);
+    if (!found) return undefined;
+    const { pod: p, process: c } = found;
+    const { name, sidecar, cwd, env } = c.spec;
+    return { namespace, pod, container: name, sidecar, running: c.running && !p.deletedAt, podIP: p.spec.podIP, cwd, env: { ...env } };
+  }
+
+  /** A pod's container by name, or its first (the app: a sidecar is appended) when none is named. */
+  private container(namespace: string, pod: string, name?: string): { pod: LocalPod; process: ContainerProcess } | undefined {
     const p = this.pods.get(podKey(namespace, pod));
-    const c = container === undefined ? p?.containers[0] : p?.containers.find((x) => x.spec.name === container);
-    return c?.logs.lines(tail);
+    const c = name === undefined ? p?.containers[0] : p?.containers.find((x) => x.spec.name === name);
+    return p && c ? { pod: p, process: c } : undefined;
   }
 
   /** Stops following config and terminates every pod; resolves once no process of any pod is left. */

@@ -66,3 +66,21 @@ export interface OutputLine {
   line: string;
   time: Date;
 }
+
+/**
+ * What `trellis exec` needs to run a command as if inside a container: local containers are host processes, so
+ * the CLI starts the command itself with the container's environment (its pod's identity, the sidecar proxy
+ * settings) in the container's working directory.
+ */
+export interface ExecContext {
+  namespace: string;
+  pod: string;
+  container: string;
+  /** The injected sidecar (its admin listens on the pod IP, port 15000). */
+  sidecar: boolean;
+  /** Whether the container is running now (kubectl exec refuses a container that isn't). */
+  running: boolean;
+  podIP: string;
+  cwd: string;
+  env: Record<string, string>;
+}

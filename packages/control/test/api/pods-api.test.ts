@@ -86,6 +86,31 @@ describe('API /api/v1/pods over local pods', () => {
     expect((await getJson(`${api}/api/v1/namespaces/shop/pods/${pod!.name}/log?container=nope`)).status).toBe(404);
     expect((await getJson(`${api}/api/v2/pods`)).status).toBe(404);
   });
+
+  test("a pod's owner (its ReplicaSet) and its container's exec context", async () => {
+    const [pod] = mesh.cluster.list().filter((p) => p.namespace === 'shop');
+    const one = await getJson(`${api}/api/v1/namespaces/shop/pods/${pod!.name}`);
+    const hash = one.body.metadata.labels['pod-template-hash'];
+    expect(one.body.metadata.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `cart-${hash}`, controller: true }]);
+    expect(pod!.name.startsWith(`cart-${hash}-`)).toBe(true);
+
+    const exec = await getJson(`${api}/api/v1/namespaces/shop/pods/${pod!.name}/exec?container=app`);
+    expect(exec.status).toBe(200);
+    expect(exec.body).toMatchObject({ namespace: 'shop', pod: pod!.name, container: 'app', sidecar: false, running: true, podIP: pod!.podIP, cwd: mesh.dir });
+    expect(exec.body.env).toMatchObject({ POD_NAME: pod!.name, POD_NAMESPACE: 'shop', POD_IP: pod!.podIP, PORT: '8080' });
+    // Without ?container, the first container; an unknown one is a 404 that names the pod's containers.
+    expect((await getJson(`${api}/api/v1/namespaces/shop/pods/${pod!.name}/exec`)).body.container).toBe('app');
+    const missing = await getJson(`${api}/api/v1/namespaces/shop/pods/${pod!.name}/exec?container=nope`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.message).toBe(`container nope not found in pod ${pod!.name} (its containers: app)`);
+    // A crash-looping container is reported as not running (kubectl exec refuses it).
+    const [posts] = mesh.cluster.list().filter((p) => p.deployment === 'posts');
+    const crashing = await eventually('posts between runs', async () => {
+      const r = await getJson(`${api}/api/v1/namespaces/blog/pods/${posts!.name}/exec`);
+      return r.body.running === false && r;
+    });
+    expect(crashing.body.container).toBe('app');
+  });
 });
 
 describe('API /api/v1/pods without local mode', () => {
