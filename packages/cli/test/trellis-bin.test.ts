@@ -70,7 +70,10 @@ describe('trellis (compiled bin)', () => {
   });
 
   test('analyze: 0 on the examples, 1 with an error naming file, object and field', async () => {
-    expect((await trellis(['analyze', 'examples'])).code).toBe(0);
+    // One mesh per folder (httpbin's two tasks both define Service default/httpbin, as bookinfo defines Namespace default).
+    for (const mesh of ['bookinfo', 'canary', 'httpbin/circuit-breaking', 'httpbin/mirroring']) {
+      expect({ mesh, code: (await trellis(['analyze', `examples/${mesh}`])).code }).toEqual({ mesh, code: 0 });
+    }
     const dir = await mkdtemp(join(tmpdir(), 'trellis-analyze-'));
     try {
       await writeFile(join(dir, 'vs.yaml'), 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: r}\nspec:\n  hosts: [r]\n  http:\n  - timeout: 3 seconds\n    route: [{destination: {host: r}}]\n');

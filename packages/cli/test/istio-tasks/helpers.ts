@@ -1,11 +1,17 @@
 import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { PodJson } from '@trellis/control';
+import { up } from '../../src/commands/up.js';
 import { eventually } from '../../../control/test/local/helpers.js';
 
 export const TRELLIS = fileURLToPath(new URL('../../../../bin/trellis.js', import.meta.url));
 export const BOOKINFO = fileURLToPath(new URL('../../../../examples/bookinfo/', import.meta.url));
+export const HTTPBIN = fileURLToPath(new URL('../../../../examples/httpbin/', import.meta.url));
 /** Istio's Bookinfo networking samples, read where they are (never copied into the repo). */
 export const ISTIO = (file: string): string => fileURLToPath(new URL(`../../../../../shared/conformance/istio-bookinfo/${file}`, import.meta.url));
 
@@ -25,6 +31,46 @@ export function trellis(args: string[], input?: string): Promise<{ code: number;
     );
     child.stdin!.end(input ?? '');
   });
+}
+
+export interface RunningExample {
+  /** The temporary copy of examples/httpbin (its networking/ YAML is there too). */
+  dir: string;
+  api: string;
+  debug: string;
+  pods: PodJson[];
+  /** Stops the mesh and removes the copy. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `trellis up` (in-process, plain output, ephemeral ports, no gateway) on `folder` of a temporary copy of
+ * examples/httpbin (`circuit-breaking` or `mirroring`), pod IPs from `firstPodIp`; resolves once its `podCount`
+ * pods in `default` are ready.
+ */
+export async function upHttpbin(folder: string, firstPodIp: string, podCount: number): Promise<RunningExample> {
+  const dir = join(mkdtempSync(join(tmpdir(), `trellis-${folder}-`)), 'httpbin');
+  cpSync(HTTPBIN, dir, { recursive: true });
+  const out = new Sink();
+  const abort = new AbortController();
+  const ephemeral = ['--xds-port', '0', '--debug-port', '0', '--api-port', '0', '--collector-port', '0', '--quiet', '--no-gateway'];
+  const running = up([join(dir, folder), ...ephemeral], out, { signal: abort.signal, firstPodIp });
+  const stop = async () => {
+    abort.abort();
+    await running;
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  };
+  try {
+    const [, debugPort, api] = await eventually('the mesh up line', () => /debug 127\.0\.0\.1:(\d+), API (http:\/\/127\.0\.0\.1:\d+)/.exec(out.text));
+    const pods = await eventually(`${podCount} ready pods`, async () => {
+      const list = (await (await fetch(`${api}/api/v1/namespaces/default/pods`)).json()) as { items: PodJson[] };
+      return list.items.length === podCount && list.items.every((p) => p.status.conditions[0]?.status === 'True') && list.items;
+    }, 20_000);
+    return { dir, api: api!, debug: `http://127.0.0.1:${debugPort}`, pods, stop };
+  } catch (e) {
+    await stop();
+    throw new Error(`${(e as Error).message}; trellis up said:\n${out.text}`);
+  }
 }
 
 export interface Page {
