@@ -126,7 +126,9 @@ export class ActiveStream implements LoadBalancerContext {
     this.headers = head.headers;
     this.remoteAddress = head.remoteAddress;
     this.upgradeType = head.upgradeType;
-    this.requestDone = body === null;
+    // A body that arrived whole with the head is done already; nobody may ever read it as a stream.
+    const whole = body !== null && body.wholeBody != null;
+    this.requestDone = body === null || whole;
     const info = this.info;
     info.protocol = head.protocol;
     info.listenerName = ctx.listenerName;
@@ -138,7 +140,7 @@ export class ActiveStream implements LoadBalancerContext {
       (upgradeSocket as Tagged<Duplex>)[kStream] = this;
       upgradeSocket.on('error', noop);
     }
-    if (body) {
+    if (body && !whole) {
       (body as Tagged<RequestBody>)[kStream] = this;
       body.once('end', onBodyEnd);
     }

@@ -54,7 +54,8 @@ const RESET_KIND: Record<ResetReason, AttemptReset> = {
  * the route's buffer limit (per_request_buffer_limit_bytes, 64 KiB by default) is kept for replay; a longer
  * body turns retries and shadows off for that request (a failure then answers as if no retry policy were
  * set; one that happens during a retry backoff answers 507, as Envoy does). A request that can't be
- * retried and isn't mirrored hands its body to the pool untouched.
+ * retried and isn't mirrored hands its body to the pool untouched. A body that arrived whole with the head
+ * (within the buffer limit) needs neither: every attempt and shadow is sent that same buffer.
  */
 export class RouterRequest implements AttemptCallbacks, StreamUpstream, RequestCompleteListener, BodyBufferOwner {
   private attempt: UpstreamRequest | null = null;
@@ -63,6 +64,8 @@ export class RouterRequest implements AttemptCallbacks, StreamUpstream, RequestC
   private retryPolicy: RetryPolicy | null;
   private retry: RetryState | null = null;
   private body: RequestBodyBuffer | null = null;
+  /** The downstream body when it arrived whole (and within the buffer limit): replayable as it is. */
+  private wholeBody: Buffer | null = null;
   private readonly path: string;
   /** The first attempt's authority, which shadows take (suffixed) as Envoy's do. */
   private authority = '';
@@ -91,15 +94,18 @@ export class RouterRequest implements AttemptCallbacks, StreamUpstream, RequestC
   start(host: Host): void {
     const stream = this.stream;
     const mirrors = this.action.mirrorPolicies;
-    if (stream.body !== null && (this.retryPolicy !== null || mirrors.length > 0)) {
+    const whole = stream.body?.wholeBody ?? null;
+    if (whole !== null && whole.length <= this.action.bufferLimitBytes) this.wholeBody = whole;
+    else if (stream.body !== null && (this.retryPolicy !== null || mirrors.length > 0)) {
       this.body = new RequestBodyBuffer(stream.body, this.action.bufferLimitBytes, this);
     }
     stream.attachUpstream(this);
     this.armRouteTimeouts();
-    // Shadows copy the first attempt's request: a bodiless one right after it, others once the body is in.
-    this.shadowsPending = mirrors.length > 0 && stream.body !== null;
+    // Shadows copy the first attempt's request: one without a body or with a whole one right after it,
+    // others once the body is in.
+    this.shadowsPending = mirrors.length > 0 && stream.body !== null && this.wholeBody === null;
     this.startAttempt(host);
-    if (mirrors.length > 0 && stream.body === null) this.startShadows(mirrors);
+    if (mirrors.length > 0 && !this.shadowsPending) this.startShadows(mirrors);
   }
 
   // --- attempts --------------------------------------------------------------------------------------------
@@ -118,7 +124,7 @@ export class RouterRequest implements AttemptCallbacks, StreamUpstream, RequestC
     if (this.attempts === 1) this.authority = authority;
     const attempt = new UpstreamRequest(this, host, this.action.retryPolicy?.perTryTimeoutMs ?? 0);
     this.attempt = attempt;
-    const body = this.body !== null ? this.body.attemptBody() : stream.body;
+    const body = this.wholeBody ?? (this.body !== null ? this.body.attemptBody() : stream.body);
     attempt.start(upstreamPool(stream, this.cluster, host), { method: stream.method, path: this.path, authority, headers, body });
     if (this.attempt === attempt && stream.requestComplete) attempt.armPerTryTimeout();
   }
@@ -267,7 +273,7 @@ export class RouterRequest implements AttemptCallbacks, StreamUpstream, RequestC
       const headers = upstreamHeaders(stream, this.route, this.weighted, host);
       if (this.path !== stream.path && !stream.hcm.suppressEnvoyHeaders) headers['x-envoy-original-path'] = stream.path;
       const authority = p.appendShadowSuffix ? shadowAuthority(this.authority) : this.authority;
-      const body = this.body !== null ? this.body.replay() : null;
+      const body = this.wholeBody ?? (this.body !== null ? this.body.replay() : null);
       new ShadowRequest(host, this.timeoutMs).start(upstreamPool(stream, cluster, host), {
         method: stream.method,
         path: this.path,

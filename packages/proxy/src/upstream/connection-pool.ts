@@ -2,8 +2,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { HeaderMap } from '../router/header-mutations.js';
 
-/** A downstream request body: a stream whose `trailers` are filled in by the time it ends. */
-export type RequestBody = Readable & { readonly trailers?: IncomingHttpHeaders };
+/**
+ * A downstream request body: a stream whose `trailers` are filled in by the time it ends. `wholeBody` is set
+ * when the whole body arrived with the head (the HTTP/1 codec read it already): then nobody needs to stream it.
+ */
+export type RequestBody = Readable & { readonly trailers?: IncomingHttpHeaders; readonly wholeBody?: Buffer | null };
 
 /** One request for an upstream connection pool. The pool takes ownership of `headers`. */
 export interface UpstreamRequestSpec {
@@ -13,8 +16,8 @@ export interface UpstreamRequestSpec {
   readonly authority: string;
   /** Regular headers only: no pseudo-headers, no Host (`authority` carries it), no hop-by-hop headers. */
   readonly headers: HeaderMap;
-  /** Null when the request has no body. */
-  readonly body: RequestBody | null;
+  /** A stream, or a body whole in memory (sent as is, and as often as asked); null when there is none. */
+  readonly body: RequestBody | Buffer | null;
 }
 
 /**

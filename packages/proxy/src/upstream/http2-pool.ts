@@ -232,7 +232,7 @@ class H2Stream implements UpstreamStream {
 
   constructor(
     private readonly cb: UpstreamCallbacks,
-    private readonly body: RequestBody | null,
+    private readonly body: RequestBody | Buffer | null,
   ) {}
 
   attach(stream: ClientHttp2Stream): void {
@@ -245,9 +245,11 @@ class H2Stream implements UpstreamStream {
     s.on('end', onEnd);
     s.on('error', onError);
     s.on('close', onClose);
-    if (this.body) {
+    const body = this.body;
+    if (body) {
       s.on('wantTrailers', onWantTrailers);
-      this.body.pipe(s);
+      if (Buffer.isBuffer(body)) s.end(body);
+      else body.pipe(s);
     }
   }
 
@@ -302,7 +304,7 @@ class H2Stream implements UpstreamStream {
 
   sendRequestTrailers(): void {
     const s = this.stream!;
-    const t = this.body?.trailers;
+    const t = Buffer.isBuffer(this.body) ? undefined : this.body?.trailers;
     const out: http2.OutgoingHttpHeaders = {};
     if (t) for (const k in t) if (k.charCodeAt(0) !== 58) out[k] = t[k];
     // Empty trailers go out as an empty DATA frame with END_STREAM (Node's own rule).
@@ -329,7 +331,7 @@ class H2Stream implements UpstreamStream {
   }
 
   private unpipe(): void {
-    if (this.body && this.stream) this.body.unpipe(this.stream);
+    if (this.body && !Buffer.isBuffer(this.body) && this.stream) this.body.unpipe(this.stream);
   }
 }
 

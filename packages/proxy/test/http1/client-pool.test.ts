@@ -194,7 +194,7 @@ describe('Http1Pool (own HTTP/1.1 client)', () => {
     expect(srv.heads[0]).not.toContain('connection:');
   });
 
-  it('streams a body of unknown length chunked, and a known length as is; a bodiless POST says content-length: 0', async () => {
+  it('streams a body of unknown length chunked, and a known length as is; a bodiless POST says content-length: 0; a Buffer goes whole', async () => {
     const untilEnd = (rest: string) => {
       if (rest.startsWith('3\r\n')) return rest.indexOf('0\r\n\r\n') < 0 ? -1 : rest.indexOf('0\r\n\r\n') + 5;
       return rest.length >= 5 ? 5 : 0;
@@ -210,6 +210,10 @@ describe('Http1Pool (own HTTP/1.1 client)', () => {
     expect(srv.heads[1]).not.toContain('transfer-encoding');
     await request(p, { method: 'POST' });
     expect(srv.heads[2]).toContain('content-length: 0');
+    // A body whole in memory (retries and mirrors resend the same buffer): sized, sent with its head.
+    const whole = await request(p, { method: 'POST', body: Buffer.from('howdy') });
+    expect(whole.body).toBe('got "howdy"');
+    expect(srv.heads[3]).toContain('content-length: 5');
     expect(srv.conns()).toBe(1);
   });
 

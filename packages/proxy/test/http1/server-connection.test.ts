@@ -125,6 +125,24 @@ describe('HTTP/1 server connection', () => {
     expect(chunked.text).toContain('abcde|{"x-t":"1"}');
   });
 
+
+  it('hands a body that came with its head over whole (still readable as a stream), and streams one that comes later', async () => {
+    const seen: string[] = [];
+    handler = (req, res) => {
+      const whole = req.body!.wholeBody;
+      seen.push(whole === null ? 'streamed' : `whole ${whole.toString()}`);
+      const parts: Buffer[] = [];
+      req.body!.on('data', (c: Buffer) => parts.push(c));
+      req.body!.on('end', () => res.end(Buffer.from(`${Buffer.concat(parts).toString()}|${req.body!.bytesReceived}`)));
+    };
+    // Two pipelined POSTs in one packet: each body is whole; the bytes after the first belong to the second.
+    const both = await exchange('POST /1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcPOST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nde');
+    expect(both.text.match(/abc\|3|de\|2/g)).toEqual(['abc|3', 'de|2']);
+    expect(seen.splice(0)).toEqual(['whole abc', 'whole de']);
+    const later = await exchange(['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nabc', 'def']);
+    expect(later.text).toContain('abcdef|6');
+    expect(seen).toEqual(['streamed']);
+  });
   it('answers 400 / 431 / 501 and closes on requests it refuses', async () => {
     handler = (_req, res) => res.end(Buffer.from('ok'));
     codecErrors.length = 0;

@@ -160,7 +160,14 @@ export class Http1ServerConnection implements BodySink, ResponseOwner {
     const socket = this.socket;
     if (head.upgrade) return this.upgrade(head);
     let body: Http1RequestBody | null = null;
-    if (head.framing.kind !== 'none') {
+    const whole = head.framing.kind === 'length' ? this.takeWholeBody(head.framing.length) : null;
+    if (whole !== null) {
+      body = new Http1RequestBody(this);
+      body.wholeBody = whole;
+      body.bytesReceived = whole.length;
+      this.bodyComplete = true;
+      this.state = 'response';
+    } else if (head.framing.kind !== 'none') {
       body = new Http1RequestBody(this);
       this.decoder = new BodyDecoder(head.framing, this);
       this.bodyComplete = false;
@@ -174,6 +181,18 @@ export class Http1ServerConnection implements BodySink, ResponseOwner {
     const res = new Http1ServerResponse(this, head.method === 'HEAD', head.keepAlive && !this.draining, head.versionMinor);
     this.res = res;
     this.handlers.onRequest(new Http1ServerRequest(head, socket, body), res);
+  }
+
+  /**
+   * A length-framed body already read with its head (a small POST usually is): taken whole, so the request
+   * needs no stream machinery at all. Null when some of it is still to come.
+   */
+  private takeWholeBody(length: number): Buffer | null {
+    const buf = this.buf;
+    if (buf === null || buf.length < length) return null;
+    const whole = buf.subarray(0, length);
+    this.consume(length);
+    return whole;
   }
 
   /** Hands the socket over, paused, with whatever was read past the head. */

@@ -35,12 +35,20 @@ export class Http1RequestBody extends Readable {
   trailers: IncomingHttpHeaders | undefined;
   /** Body bytes decoded so far (telemetry's bytes_received). */
   bytesReceived = 0;
+  /** The whole body when it arrived with the head; streamed only if someone reads this stream anyway. */
+  wholeBody: Buffer | null = null;
+  private wholePushed = false;
 
   constructor(private readonly flow: { resumeBody(): void }) {
     super({ highWaterMark: 64 * 1024 });
   }
 
   override _read(): void {
-    this.flow.resumeBody();
+    const whole = this.wholeBody;
+    if (whole === null) return this.flow.resumeBody();
+    if (this.wholePushed) return;
+    this.wholePushed = true;
+    this.push(whole);
+    this.push(null);
   }
 }

@@ -149,6 +149,15 @@ export class Http1ClientConnection implements BodySink {
       this.requestDone = true;
       return;
     }
+    if (Buffer.isBuffer(body)) {
+      if (headers['content-length'] === undefined) head += `content-length: ${body.length}\r\n`;
+      this.socket.cork();
+      this.socket.write(head + CRLF, 'latin1');
+      this.socket.write(body);
+      this.socket.uncork();
+      this.requestDone = true;
+      return;
+    }
     this.chunked = headers['content-length'] === undefined;
     if (this.chunked) head += 'transfer-encoding: chunked\r\n';
     // Held back until the body's first bytes (already buffered ones flow on the next tick): one write for both.
