@@ -84,6 +84,8 @@ function hasTrailersToken(v: string): boolean {
 /** True when the header lists the token (case-insensitive, comma-separated). */
 export function headerHasToken(v: string | string[] | undefined, token: string): boolean {
   if (v === undefined) return false;
+  if (v === token) return true;
+  if (v === 'keep-alive' || v === 'close') return false; // what almost every Connection header says
   const s = (typeof v === 'string' ? v : v.join(',')).toLowerCase();
   if (s === token) return true;
   return s.split(',').some((t) => t.trim() === token);

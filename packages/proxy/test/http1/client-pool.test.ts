@@ -214,6 +214,10 @@ describe('Http1Pool (own HTTP/1.1 client)', () => {
     const whole = await request(p, { method: 'POST', body: Buffer.from('howdy') });
     expect(whole.body).toBe('got "howdy"');
     expect(srv.heads[3]).toContain('content-length: 5');
+    // Every byte value survives the single write of head and small body.
+    const bytes = Buffer.from(Array.from({ length: 5 }, (_, i) => [0, 127, 128, 200, 255][i]!));
+    const binary = await request(p, { method: 'POST', body: bytes });
+    expect(Buffer.from(JSON.parse(binary.body.slice(4)) as string, 'latin1')).toEqual(bytes);
     expect(srv.conns()).toBe(1);
   });
 

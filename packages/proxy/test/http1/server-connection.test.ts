@@ -96,6 +96,14 @@ describe('HTTP/1 server connection', () => {
     const head = await exchange('HEAD / HTTP/1.1\r\nHost: a\r\n\r\n');
     expect(head.text).not.toContain('hello');
     expect(head.text).not.toContain('transfer-encoding');
+    // A small sized body leaves in one write with its head, byte for byte.
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-length': '4' });
+      res.write(Buffer.from([0, 128, 255, 10]));
+      res.end();
+    };
+    const binary = await exchange('GET /bin HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(binary.text.endsWith('\r\n\r\n\x00\x80\xff\n')).toBe(true);
   });
 
   it('closes after an HTTP/1.0 response with no length (close-delimited) and after Connection: close', async () => {

@@ -79,7 +79,12 @@ function addField(headers: IncomingHttpHeaders, text: string, start: number, end
   if (colon < 0 || colon >= end) throw new CodecError(400, 'malformed header line');
   const rawName = text.slice(start, colon);
   if (!TOKEN.test(rawName)) throw new CodecError(400, 'invalid header name'); // also refuses obs-fold
-  const value = text.slice(colon + 1, end).trim();
+  // The value without surrounding whitespace, cut once (trim() would copy a second string).
+  let from = colon + 1;
+  let to = end;
+  while (from < to && isSpace(text.charCodeAt(from))) from++;
+  while (to > from && isSpace(text.charCodeAt(to - 1))) to--;
+  const value = text.slice(from, to);
   if (FORBIDDEN.test(value)) throw new CodecError(400, 'invalid header value');
   const name = rawName.toLowerCase();
   const prev = headers[name];
@@ -92,6 +97,11 @@ function addField(headers: IncomingHttpHeaders, text: string, start: number, end
   } else if (name !== 'content-length') {
     headers[name] = `${prev}${name === 'cookie' ? '; ' : ', '}${value}`;
   }
+}
+
+/** SP or HTAB, the only whitespace around a field value (RFC 9110 §5.5). */
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9;
 }
 
 function describe(method: string, target: string, versionMinor: 0 | 1, headers: IncomingHttpHeaders): ParsedHead {

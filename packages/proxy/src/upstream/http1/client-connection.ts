@@ -3,6 +3,7 @@ import net, { type Socket } from 'node:net';
 import tls, { type ConnectionOptions } from 'node:tls';
 import { BodyDecoder, type BodySink } from '../../http/http1/body-decoder.js';
 import { MAX_HEAD_BYTES } from '../../http/http1/request-parser.js';
+import { SMALL_BODY } from '../../http/http1/server-response.js';
 import type { RequestBody, ResetReason, UpstreamCallbacks, UpstreamRequestSpec } from '../connection-pool.js';
 import { parseResponseHead, UpstreamProtocolError, type ResponseHead } from './response-parser.js';
 
@@ -151,10 +152,14 @@ export class Http1ClientConnection implements BodySink {
     }
     if (Buffer.isBuffer(body)) {
       if (headers['content-length'] === undefined) head += `content-length: ${body.length}\r\n`;
-      this.socket.cork();
-      this.socket.write(head + CRLF, 'latin1');
-      this.socket.write(body);
-      this.socket.uncork();
+      if (body.length <= SMALL_BODY) {
+        this.socket.write(head + CRLF + body.toString('latin1'), 'latin1'); // one plain write, byte for byte
+      } else {
+        this.socket.cork();
+        this.socket.write(head + CRLF, 'latin1');
+        this.socket.write(body);
+        this.socket.uncork();
+      }
       this.requestDone = true;
       return;
     }

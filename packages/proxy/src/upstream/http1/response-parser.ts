@@ -19,7 +19,6 @@ export interface ResponseHead {
   readonly keepAliveHintMs: number | null;
 }
 
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/;
 const NONE: ResponseFraming = { kind: 'none' };
 const CHUNKED: ResponseFraming = { kind: 'chunked' };
 const UNTIL_CLOSE: ResponseFraming = { kind: 'close' };
@@ -30,9 +29,7 @@ const UNTIL_CLOSE: ResponseFraming = { kind: 'close' };
  */
 export function parseResponseHead(head: string, noBody: boolean): ResponseHead {
   const lineEnd = head.indexOf('\r\n');
-  const m = STATUS_LINE.exec(lineEnd < 0 ? head : head.slice(0, lineEnd));
-  if (m === null) throw new UpstreamProtocolError('malformed status line');
-  const status = Number(m[2]);
+  const status = statusCode(head, lineEnd < 0 ? head.length : lineEnd);
   let headers: IncomingHttpHeaders;
   try {
     headers = lineEnd < 0 ? {} : parseFields(head, lineEnd + 2);
@@ -40,10 +37,24 @@ export function parseResponseHead(head: string, noBody: boolean): ResponseHead {
     throw new UpstreamProtocolError((err as Error).message);
   }
   const framing = noBody || status < 200 || status === 204 || status === 304 ? NONE : responseFraming(headers);
-  const persistent = m[1] === '1' ? !headerHasToken(headers.connection, 'close') : headerHasToken(headers.connection, 'keep-alive');
+  const persistent = head.charCodeAt(7) === 49 /* HTTP/1.1 */ ? !headerHasToken(headers.connection, 'close') : headerHasToken(headers.connection, 'keep-alive');
   // A body that ends with the connection, or one framed both ways, leaves nothing to reuse.
   const keepAlive = persistent && framing.kind !== 'close' && !(headers['transfer-encoding'] !== undefined && headers['content-length'] !== undefined);
   return { status, headers, framing, keepAlive, keepAliveHintMs: keepAlive ? keepAliveHint(headers['keep-alive']) : null };
+}
+
+/** `HTTP/1.x NNN[ reason]` -> NNN, read in place (this runs for every response). */
+function statusCode(head: string, lineEnd: number): number {
+  const v = head.charCodeAt(7);
+  if (!head.startsWith('HTTP/1.') || (v !== 48 && v !== 49) || head.charCodeAt(8) !== 32) throw new UpstreamProtocolError('malformed status line');
+  let status = 0;
+  for (let i = 9; i < 12; i++) {
+    const d = head.charCodeAt(i) - 48;
+    if (i >= lineEnd || d < 0 || d > 9) throw new UpstreamProtocolError('malformed status line');
+    status = status * 10 + d;
+  }
+  if (lineEnd > 12 && head.charCodeAt(12) !== 32) throw new UpstreamProtocolError('malformed status line');
+  return status;
 }
 
 /** RFC 9112 §6.3 for responses: chunked as the final coding, else a content length, else until close. */
