@@ -50,6 +50,7 @@ export class Http1Pool implements ConnectionPool, ConnectionOwner {
   /** Set by close(): resolved once no request is in flight. */
   private closing: (() => void) | null = null;
   private closed = false;
+  private destroyed = false;
 
   constructor(
     origin: string,
@@ -74,6 +75,11 @@ export class Http1Pool implements ConnectionPool, ConnectionOwner {
 
   newStream(spec: UpstreamRequestSpec, callbacks: UpstreamCallbacks): UpstreamStream {
     const h = new Http1Stream(callbacks, this, spec);
+    // A retry of a request the destroy failed must not open a connection again.
+    if (this.destroyed) {
+      h.fail('connection_termination', new Error('upstream connection pool destroyed'));
+      return h;
+    }
     const { resources, stats } = this.settings;
     if (this.canDispatch(true)) {
       if (!resources.requests.canCreate()) return overflow(h, stats);
@@ -225,6 +231,7 @@ export class Http1Pool implements ConnectionPool, ConnectionOwner {
 
   destroy(): void {
     this.closed = true;
+    this.destroyed = true;
     while (this.waitingHead < this.waiting.length) {
       const h = this.waiting[this.waitingHead++]!;
       if (!h.waiting) continue;
