@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { parseArgs } from 'node:util';
 import type { ExecContext } from '@trellis/control';
 import { fail } from './apply.js';
+import { parseCommandLine, usageError as sharedUsageError } from './command-line.js';
 import { apiBase, getJson } from '../api/client.js';
 import { POD_FLAGS, apiMessage, containerName, parsePodRef, resolvePod } from '../api/pod-target.js';
 import { pilotAgent } from '../api/sidecar-admin.js';
@@ -58,21 +58,15 @@ export async function exec(args: string[], out: NodeJS.WritableStream, io: ExecI
 /** Flags before `--`, the command after it; a number is the exit code of a usage error or --help. */
 function parseExecArgs(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): ExecRequest | number {
   const dash = args.indexOf('--');
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: dash < 0 ? args : args.slice(0, dash),
-      allowPositionals: true,
-      options: { ...POD_FLAGS, stdin: { type: 'boolean', short: 'i', default: false } },
-    });
-  } catch (e) {
-    return usageError((e as Error).message, err);
-  }
+  const parsed = parseCommandLine(
+    'exec',
+    USAGE,
+    { args: dash < 0 ? args : args.slice(0, dash), allowPositionals: true, options: { ...POD_FLAGS, stdin: { type: 'boolean', short: 'i', default: false } } },
+    out,
+    err,
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    out.write(`${USAGE}\n`);
-    return 0;
-  }
   if (positionals.length === 0) return usageError('a pod is required (POD or deploy/NAME)', err);
   if (dash < 0) return usageError(`the command goes after --: trellis exec ${positionals[0]} -- ${positionals.slice(1).join(' ') || 'COMMAND [ARGS...]'}`, err);
   if (positionals.length > 1) return usageError(`one pod only, then -- COMMAND (got ${positionals.join(' ')})`, err);
@@ -118,6 +112,5 @@ function run(ctx: ExecContext, argv: string[], stdin: NodeJS.ReadableStream | un
 }
 
 function usageError(message: string, err: NodeJS.WritableStream): number {
-  err.write(`trellis exec: ${message}\n${USAGE}\n`);
-  return 2;
+  return sharedUsageError('exec', USAGE, message, err);
 }

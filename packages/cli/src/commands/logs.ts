@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { fail } from './apply.js';
+import { parseCommandLine, usageError as sharedUsageError } from './command-line.js';
 import { apiBase, getText } from '../api/client.js';
 import { POD_FLAGS, apiMessage, containerName, parsePodRef, resolvePod } from '../api/pod-target.js';
 
@@ -11,21 +11,9 @@ number of last lines (-1: all). The API defaults to http://127.0.0.1:20001 (--ap
 
 /** `trellis logs POD`: kubectl logs against local mode's pods. */
 export async function logs(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream = process.stderr): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { ...POD_FLAGS, tail: { type: 'string', default: '-1' } },
-    });
-  } catch (e) {
-    return usageError((e as Error).message, err);
-  }
+  const parsed = parseCommandLine('logs', USAGE, { args, allowPositionals: true, options: { ...POD_FLAGS, tail: { type: 'string', default: '-1' } } }, out, err);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    out.write(`${USAGE}\n`);
-    return 0;
-  }
   if (positionals.length !== 1) return usageError(positionals.length ? `one pod only (got ${positionals.join(' ')})` : 'a pod is required (POD or deploy/NAME)', err);
   if (!/^-?\d+$/.test(values.tail) || Number(values.tail) < -1) return usageError(`--tail must be a number of lines, or -1 for all (got ${values.tail})`, err);
   const ref = parsePodRef(positionals[0]!);
@@ -49,6 +37,5 @@ export async function logs(args: string[], out: NodeJS.WritableStream, err: Node
 }
 
 function usageError(message: string, err: NodeJS.WritableStream): number {
-  err.write(`trellis logs: ${message}\n${USAGE}\n`);
-  return 2;
+  return sharedUsageError('logs', USAGE, message, err);
 }
