@@ -24,8 +24,7 @@ export function isHopByHop(name: string): boolean {
  */
 export function copyRequestHeaders(src: IncomingHttpHeaders): HeaderMap {
   const out: HeaderMap = {};
-  const connection = src.connection;
-  const named = connection ? connectionTokens(connection) : null;
+  const named = namedHopHeaders(src.connection);
   for (const name in src) {
     const v = src[name];
     if (v === undefined || name.charCodeAt(0) === 58 /* : */ || name === 'host') continue;
@@ -43,8 +42,7 @@ export function copyRequestHeaders(src: IncomingHttpHeaders): HeaderMap {
 /** Copies response headers for the downstream: no pseudo-headers, no hop-by-hop headers. */
 export function copyResponseHeaders(src: IncomingHttpHeaders): HeaderMap {
   const out: HeaderMap = {};
-  const connection = src.connection;
-  const named = connection ? connectionTokens(connection) : null;
+  const named = namedHopHeaders(src.connection);
   for (const name in src) {
     const v = src[name];
     if (v === undefined || name.charCodeAt(0) === 58 || HOP_BY_HOP.has(name)) continue;
@@ -63,6 +61,12 @@ export function copyTrailers(src: IncomingHttpHeaders): HeaderMap | null {
     (out ??= {})[name] = v;
   }
   return out;
+}
+
+/** The extra hop-by-hop headers a Connection header names; null for none (keep-alive and close, the usual values, name none). */
+function namedHopHeaders(v: string | string[] | undefined): string[] | null {
+  if (v === undefined || v === 'keep-alive' || v === 'close') return null;
+  return connectionTokens(v);
 }
 
 function connectionTokens(v: string | string[]): string[] {
