@@ -1,27 +1,20 @@
-import { control } from './commands/control.js';
-import { analyze } from './commands/analyze.js';
-import { proxyStatus } from './commands/proxy-status.js';
-import { proxy } from './commands/proxy.js';
-import { up } from './commands/up.js';
-import { get } from './commands/get.js';
-import { apply } from './commands/apply.js';
-import { del } from './commands/delete.js';
-import { exec } from './commands/exec.js';
-import { logs } from './commands/logs.js';
-
 type Command = (args: string[], out: NodeJS.WritableStream) => Promise<number>;
 
-const COMMANDS: Record<string, { run: Command; help: string }> = {
-  control: { run: control, help: 'run the control plane on a folder of YAML (xDS :15010, debug :15014)' },
-  analyze: { run: analyze, help: 'validate YAML files or folders; exit 1 when there are errors' },
-  proxy: { run: proxy, help: 'run the sidecar (identity from flags or TRELLIS_* env; config from the control plane)' },
-  'proxy-status': { run: proxyStatus, help: "show each proxy's xDS sync state (SYNCED / STALE / NOT SENT)" },
-  up: { run: up, help: 'run a folder of YAML locally: control plane, pods as processes, sidecars (Ctrl-C stops)' },
-  get: { run: get, help: 'list pods, services, virtualservices, destinationrules, gateways (kubectl get) from the API (:20001)' },
-  apply: { run: apply, help: "validate manifests and write them into the mesh's folder (trellis apply -f FILE|-), like kubectl apply" },
-  delete: { run: del, help: "remove the manifests' objects from the mesh's folder (trellis delete -f FILE|-), like kubectl delete" },
-  exec: { run: exec, help: "run a command as if inside a pod's container (trellis exec POD|deploy/NAME [-c C] -- CMD), like kubectl exec" },
-  logs: { run: logs, help: "print a pod's container output (trellis logs POD|deploy/NAME [-c C] [--tail N]), like kubectl logs" },
+/**
+ * Each command's module is loaded when it runs, not before: `trellis proxy` (a sidecar beside every pod)
+ * would otherwise carry the whole control plane, the YAML parser and the local runner in its memory.
+ */
+const COMMANDS: Record<string, { load: () => Promise<Command>; help: string }> = {
+  control: { load: async () => (await import('./commands/control.js')).control, help: 'run the control plane on a folder of YAML (xDS :15010, debug :15014)' },
+  analyze: { load: async () => (await import('./commands/analyze.js')).analyze, help: 'validate YAML files or folders; exit 1 when there are errors' },
+  proxy: { load: async () => (await import('./commands/proxy.js')).proxy, help: 'run the sidecar (identity from flags or TRELLIS_* env; config from the control plane)' },
+  'proxy-status': { load: async () => (await import('./commands/proxy-status.js')).proxyStatus, help: "show each proxy's xDS sync state (SYNCED / STALE / NOT SENT)" },
+  up: { load: async () => (await import('./commands/up.js')).up, help: 'run a folder of YAML locally: control plane, pods as processes, sidecars (Ctrl-C stops)' },
+  get: { load: async () => (await import('./commands/get.js')).get, help: 'list pods, services, virtualservices, destinationrules, gateways (kubectl get) from the API (:20001)' },
+  apply: { load: async () => (await import('./commands/apply.js')).apply, help: "validate manifests and write them into the mesh's folder (trellis apply -f FILE|-), like kubectl apply" },
+  delete: { load: async () => (await import('./commands/delete.js')).del, help: "remove the manifests' objects from the mesh's folder (trellis delete -f FILE|-), like kubectl delete" },
+  exec: { load: async () => (await import('./commands/exec.js')).exec, help: "run a command as if inside a pod's container (trellis exec POD|deploy/NAME [-c C] -- CMD), like kubectl exec" },
+  logs: { load: async () => (await import('./commands/logs.js')).logs, help: "print a pod's container output (trellis logs POD|deploy/NAME [-c C] [--tail N]), like kubectl logs" },
 };
 
 function usage(): string {
@@ -38,7 +31,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     return name && name !== 'help' && name !== '--help' ? 2 : 0;
   }
   try {
-    return await command.run(args, out);
+    const run = await command.load();
+    return await run(args, out);
   } catch (err) {
     process.stderr.write(`trellis ${name}: ${(err as Error).message}\n`);
     return 1;
