@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { ActiveStream, type DownstreamResponse, type RequestHead } from './active-stream.js';
@@ -9,6 +8,7 @@ import type { Http1ServerResponse } from './http1/server-response.js';
 import { MalformedRequest, parseRequestHead, requestBody, type DownstreamRequest } from './request-head.js';
 import { ResponseFlag, StreamInfo } from './stream-info.js';
 import { PEER_METADATA_HEADER } from '../telemetry/peer-metadata.js';
+import { newRequestId } from '../tracing/trace-context.js';
 
 /**
  * Envoy's HTTP connection manager for one listener: turns each downstream request (HTTP/1.1 or HTTP/2, or
@@ -95,7 +95,7 @@ export class HttpConnectionManager {
       h['x-forwarded-for'] = xff ? `${xff}, ${head.remoteAddress}` : head.remoteAddress;
     }
     if (h['x-forwarded-proto'] === undefined) h['x-forwarded-proto'] = head.scheme;
-    if (hcm.generateRequestId && h['x-request-id'] === undefined) h['x-request-id'] = randomUUID();
+    if (hcm.generateRequestId && h['x-request-id'] === undefined) h['x-request-id'] = newRequestId();
     return head;
   }
 

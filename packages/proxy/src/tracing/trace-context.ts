@@ -35,7 +35,6 @@ export interface ExtractedContext {
 
 const HEX16 = /^[0-9a-f]{16}$/;
 const HEX32 = /^[0-9a-f]{32}$/;
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 const ZERO16 = '0000000000000000';
 const ZERO32 = '00000000000000000000000000000000';
 
@@ -75,13 +74,43 @@ function b3DecisionOnly(h: IncomingHttpHeaders): boolean | null {
 /** W3C traceparent (version 00, or a later version read as 00 as the spec asks); null when malformed. */
 export function parseTraceparent(v: string | string[], tracestate: string | string[] | undefined): ParentContext | null {
   if (typeof v !== 'string') return null;
-  const m = TRACEPARENT.exec(v.trim());
-  if (m === null) return null;
-  const [, version, traceId, spanId, flags, rest] = m as unknown as [string, string, string, string, string, string | undefined];
-  if (version === 'ff' || (version === '00' && rest !== undefined)) return null;
+  // Every hop's request carries one: read by position (`vv-<32 hex>-<16 hex>-ff[-...]`), no regex match or trim.
+  if (v.length < TRACEPARENT_LENGTH || isSpace(v.charCodeAt(0)) || isSpace(v.charCodeAt(v.length - 1))) {
+    const t = v.trim();
+    if (t.length === v.length || t.length < TRACEPARENT_LENGTH) return null;
+    v = t;
+  }
+  if (v.charCodeAt(2) !== DASH || v.charCodeAt(35) !== DASH || v.charCodeAt(52) !== DASH) return null;
+  if (!lowerHexAt(v, 0, 2) || !lowerHexAt(v, 3, 35) || !lowerHexAt(v, 36, 52) || !lowerHexAt(v, 53, 55)) return null;
+  const version = v.slice(0, 2);
+  if (version === 'ff') return null;
+  // Version 00 is exactly 55 characters; a later version may append fields after a dash.
+  if (v.length > TRACEPARENT_LENGTH && (version === '00' || v.charCodeAt(TRACEPARENT_LENGTH) !== DASH)) return null;
+  const traceId = v.slice(3, 35);
+  const spanId = v.slice(36, 52);
   if (traceId === ZERO32 || spanId === ZERO16) return null;
   const state = tracestate === undefined ? '' : typeof tracestate === 'string' ? tracestate : tracestate.join(',');
-  return { traceId, spanId, sampled: (parseInt(flags, 16) & 1) === 1, debug: false, tracestate: state };
+  return { traceId, spanId, sampled: (hexValue(v.charCodeAt(54)) & 1) === 1, debug: false, tracestate: state };
+}
+
+const TRACEPARENT_LENGTH = 55;
+const DASH = 0x2d;
+
+/** True when v[from, to) is all lower-case hex digits. */
+function lowerHexAt(v: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (hexValue(v.charCodeAt(i)) < 0) return false;
+  return true;
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/** What trim() might remove: ASCII controls and space, or anything non-ASCII (trim decides). */
+function isSpace(c: number): boolean {
+  return c <= 0x20 || c >= 0x7f;
 }
 
 /** B3 single header `{traceid}-{spanid}[-{sampling}[-{parentspanid}]]`; a bare sampling state has no context. */
@@ -172,20 +201,48 @@ export function injectContext(h: IncomingHttpHeaders, ctx: OutgoingContext, form
   }
 }
 
-/** Hex ids from a pooled random buffer: one crypto call per 512 ids, not one per request. */
+/** Ids from a pooled random buffer: one crypto call per 256-512 ids, not one per request. */
 const POOL_BYTES = 4096;
 let pool = Buffer.alloc(0);
 let offset = POOL_BYTES;
 
-function randomHex(bytes: number): string {
+/** The offset of `bytes` fresh random bytes in `pool`. */
+function takeRandom(bytes: number): number {
   if (offset + bytes > pool.length) {
     if (pool.length === 0) pool = Buffer.allocUnsafe(POOL_BYTES);
     randomFillSync(pool);
     offset = 0;
   }
-  const s = pool.toString('hex', offset, offset + bytes);
+  const at = offset;
   offset += bytes;
-  return s;
+  return at;
+}
+
+function randomHex(bytes: number): string {
+  const at = takeRandom(bytes);
+  return pool.toString('hex', at, at + bytes);
+}
+
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+/** Where a UUID's text is assembled: one string made per id, no pieces. */
+const uuidText = Buffer.allocUnsafe(36);
+
+/**
+ * A random (version 4) UUID, as x-request-id carries it. Same format as crypto.randomUUID, but from the
+ * pool and written in place: randomUUID builds its string from a dozen pieces, on every request.
+ */
+export function newRequestId(): string {
+  const at = takeRandom(16);
+  let o = 0;
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) uuidText[o++] = 0x2d; // -
+    let b = pool[at + i]!;
+    if (i === 6) b = (b & 0x0f) | 0x40; // version 4
+    else if (i === 8) b = (b & 0x3f) | 0x80; // RFC 4122 variant
+    uuidText[o++] = HEX_DIGITS[b >> 4]!;
+    uuidText[o++] = HEX_DIGITS[b & 0x0f]!;
+  }
+  return uuidText.toString('latin1', 0, 36);
 }
 
 /** A random, non-zero 64-bit span id as 16 hex digits. */

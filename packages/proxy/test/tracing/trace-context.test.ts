@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ROOT_CONTEXT, trace, type TextMapGetter } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
-import { extractContext, injectContext, newSpanId, newTraceId, TraceFormat, type OutgoingContext } from '../../src/tracing/trace-context.js';
+import { extractContext, injectContext, newRequestId, newSpanId, newTraceId, TraceFormat, type OutgoingContext } from '../../src/tracing/trace-context.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
@@ -27,6 +27,9 @@ describe('reading trace context', () => {
     ['version ff', `ff-${TRACE}-${SPAN}-01`],
     ['version 00 with extra fields', `00-${TRACE}-${SPAN}-01-extra`],
     ['short trace id', `00-${TRACE.slice(2)}-${SPAN}-01`],
+    ['a later version followed by no dash', `01-${TRACE}-${SPAN}-01x`],
+    ['non-hex flags', `00-${TRACE}-${SPAN}-0g`],
+    ['a dash out of place', `00-${TRACE}${SPAN.slice(0, 1)}-${SPAN.slice(1)}-01`],
     ['garbage', 'hello'],
   ])('a malformed traceparent (%s) gives no parent, but counts as a W3C request', (_what, tp) => {
     expect(extractContext({ traceparent: tp })).toEqual({ parent: null, formats: TraceFormat.W3C, decision: null });
@@ -34,6 +37,12 @@ describe('reading trace context', () => {
 
   test('a later traceparent version is read as version 00, extra fields ignored', () => {
     expect(extractContext({ traceparent: `01-${TRACE}-${SPAN}-01-future` }).parent?.traceId).toBe(TRACE);
+  });
+
+  test('surrounding whitespace is ignored; the sampled bit is read from the last flags digit', () => {
+    const parent = extractContext({ traceparent: ` \t00-${TRACE}-${SPAN}-03 ` }).parent;
+    expect(parent).toMatchObject({ traceId: TRACE, spanId: SPAN, sampled: true });
+    expect(extractContext({ traceparent: `00-${TRACE}-${SPAN}-10` }).parent?.sampled).toBe(false);
   });
 
   test('B3 multi-header, 128- and 64-bit trace ids, sampled / debug / deferred', () => {
@@ -104,5 +113,18 @@ describe('writing trace context', () => {
     expect(spans.size).toBe(2000);
     for (const id of spans) expect(id).toMatch(/^[0-9a-f]{16}$/);
     expect(newTraceId()).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
+describe('request ids', () => {
+  test('are version 4 UUIDs (RFC 4122 variant), each new, their random digits uniform', () => {
+    const ids = Array.from({ length: 4000 }, () => newRequestId());
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    // 4000 ids x 30 free hex digits: each digit value is expected 7500 times; ±5% is over 4 standard deviations.
+    const counts = new Map<string, number>();
+    for (const id of ids) for (const [i, c] of [...id.replace(/-/g, '')].entries()) if (i !== 12 && i !== 16) counts.set(c, (counts.get(c) ?? 0) + 1);
+    expect(counts.size).toBe(16);
+    for (const n of counts.values()) expect(Math.abs(n - 7500)).toBeLessThan(375);
   });
 });
