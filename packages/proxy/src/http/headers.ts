@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { HeaderMap } from '../router/header-mutations.js';
+import type { HeaderMap, HeaderMutations } from '../router/header-mutations.js';
 
 /** Connection-specific headers a proxy never forwards (RFC 9110 §7.6.1, plus HTTP/2's list). */
 const HOP_BY_HOP = new Set([
@@ -20,9 +20,12 @@ export function isHopByHop(name: string): boolean {
 /**
  * Copies request headers for the next hop: pseudo-headers, Host (the pool sets it from the authority) and
  * hop-by-hop headers (with the ones `Connection` names) are left out; `te: trailers` survives, as gRPC
- * needs it; `expect: 100-continue` was answered here (Envoy's default), so it is dropped.
+ * needs it; `expect: 100-continue` was answered here (Envoy's default), so it is dropped. Headers that
+ * header-edit levels remove are left out here already: deleting them afterwards would turn the map into a
+ * slow dictionary-mode object (the inbound route removes one on every request). Any level's removal drops
+ * every value present then, original ones included, so leaving them out first gives the same result.
  */
-export function copyRequestHeaders(src: IncomingHttpHeaders): HeaderMap {
+export function copyRequestHeaders(src: IncomingHttpHeaders, removed: readonly HeaderMutations[] = NO_LEVELS, alsoRemoved: HeaderMutations | null = null): HeaderMap {
   const out: HeaderMap = {};
   const named = namedHopHeaders(src.connection);
   for (const name in src) {
@@ -34,9 +37,17 @@ export function copyRequestHeaders(src: IncomingHttpHeaders): HeaderMap {
     }
     if (name === 'expect' && typeof v === 'string' && v.toLowerCase() === '100-continue') continue;
     if (named !== null && named.includes(name)) continue;
+    if (isRemoved(name, removed) || (alsoRemoved !== null && alsoRemoved.remove.includes(name))) continue;
     out[name] = v;
   }
   return out;
+}
+
+const NO_LEVELS: readonly HeaderMutations[] = [];
+
+function isRemoved(name: string, levels: readonly HeaderMutations[]): boolean {
+  for (let i = 0; i < levels.length; i++) if (levels[i]!.remove.includes(name)) return true;
+  return false;
 }
 
 /** Copies response headers for the downstream: no pseudo-headers, no hop-by-hop headers. */

@@ -26,7 +26,7 @@ export interface HeaderMutations {
  */
 export function applyHeaderMutations(headers: HeaderMap, levels: readonly HeaderMutations[]): void {
   for (const level of levels) {
-    for (const name of level.remove) delete headers[name];
+    for (const name of level.remove) if (headers[name] !== undefined) delete headers[name];
     for (const h of level.add) addHeader(headers, h);
   }
 }

@@ -16,7 +16,7 @@ export const INBOUND_PORT_HEADER = 'x-trellis-inbound-port';
  * since the pool takes ownership of the map.
  */
 export function upstreamHeaders(stream: ActiveStream, route: RouteEntry, weighted: WeightedCluster | null, host: Host): HeaderMap {
-  const headers = copyRequestHeaders(stream.headers);
+  const headers = copyRequestHeaders(stream.headers, route.requestHeaderMutations, weighted?.requestHeaderMutations ?? null);
   if (weighted?.requestHeaderMutations) applyHeaderMutations(headers, [weighted.requestHeaderMutations]);
   if (route.requestHeaderMutations.length > 0) applyHeaderMutations(headers, route.requestHeaderMutations);
   if (host.targetPortHeader !== null) {
