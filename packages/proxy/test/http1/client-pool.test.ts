@@ -152,6 +152,27 @@ describe('Http1Pool (own HTTP/1.1 client)', () => {
     expect(r).toMatchObject({ status: 200, body: 'hello world', trailers: { 'grpc-status': '0' } });
   });
 
+  it('decodes a chunked body whose size lines, CRLFs and trailers arrive a byte at a time', async () => {
+    const head = 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n';
+    const body = '5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nx-t: 1\r\n\r\n';
+    const srv = await rawServer((s) =>
+      s.on('data', async () => {
+        s.setNoDelay(true);
+        s.write(head);
+        for (const ch of body) {
+          await new Promise((r) => setTimeout(r, 1));
+          s.write(ch);
+        }
+      }),
+    );
+    closers.push(srv.close);
+    const p = pool(srv.port);
+    expect(await request(p)).toMatchObject({ status: 200, body: 'hello world', trailers: { 'x-t': '1' } });
+    // The connection stays usable: nothing was left half-read.
+    expect(await request(p)).toMatchObject({ status: 200, body: 'hello world' });
+    expect(srv.conns()).toBe(1);
+  });
+
   it('skips 1xx interim responses; HEAD and 204 answers carry no body and keep the connection', async () => {
     const srv = await rawServer(
       answering((head) =>

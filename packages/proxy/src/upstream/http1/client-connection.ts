@@ -70,6 +70,7 @@ export class Http1ClientConnection implements BodySink {
   private requestDone = false;
   // response side
   private reading: Reading = 'head';
+  /** Bytes read but not yet used: a head still incomplete, or a chunk line the read cut. */
   private buf: Buffer | null = null;
   private scanFrom = 0;
   private decoder: BodyDecoder | null = null;
@@ -232,7 +233,7 @@ export class Http1ClientConnection implements BodySink {
     try {
       if (this.exchange === null) throw new UpstreamProtocolError('bytes from the upstream with no request outstanding');
       if (this.reading === 'head') this.readHead(chunk);
-      else if (this.reading === 'body') this.decodeBody(chunk, 0);
+      else if (this.reading === 'body') this.decodeBody(this.withPending(chunk), 0);
       else this.onBodyData(chunk);
     } catch (err) {
       this.destroy(err as Error);
@@ -286,9 +287,23 @@ export class Http1ClientConnection implements BodySink {
   private decodeBody(buf: Buffer, offset: number): void {
     const ex = this.exchange!;
     const used = this.decoder!.decode(buf, offset);
-    if (!this.bodyEnded || this.exchange !== ex) return;
+    if (this.exchange !== ex) return;
+    if (!this.bodyEnded) {
+      // A chunk-size line, CRLF or trailer section cut by the read (the decoder bounds its length): its
+      // bytes wait for the next read. Copied, since body slices are all that may keep the socket's buffer.
+      if (offset + used < buf.length) this.buf = Buffer.from(buf.subarray(offset + used));
+      return;
+    }
     if (offset + used < buf.length) this.keepAlive = false;
     this.complete(ex);
+  }
+
+  /** The chunk, after the bytes of a cut chunk line the last read left, if any. */
+  private withPending(chunk: Buffer): Buffer {
+    const pending = this.buf;
+    if (pending === null) return chunk;
+    this.buf = null;
+    return Buffer.concat([pending, chunk]);
   }
 
   /** BodySink (and bodies that run to the close): a slice of the response body. */
