@@ -9,6 +9,7 @@ import { canConnect, waitFor } from './net.js';
 import type { Child, ProcessSet } from './processes.js';
 import { APP, CLIENT_POD_IP, QUIET_CLIENT_POD_IP, CONTROL_PLANE, NAMESPACE, REPO_ROOT, SERVER_POD_IP, SIDECAR_PORTS, type CpuPlan } from './topology.js';
 import { get } from 'node:http';
+import { SIDECAR_NODE_FLAGS } from '@trellis/proxy';
 
 /** Host headers the client sends to its sidecar's outbound listener. */
 export const PLAIN_HOST = `plain.${NAMESPACE}.svc.cluster.local:${APP.port}`;
@@ -142,7 +143,8 @@ export class TrellisMesh {
     };
     // For profiling the sidecars, e.g. BENCH_SIDECAR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
     const nodeArgs = (process.env.BENCH_SIDECAR_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const args = [...nodeArgs, TRELLIS, 'proxy'];
+    // Started as `trellis up` starts sidecars: with the sidecar's Node flags.
+    const args = [...nodeArgs, ...SIDECAR_NODE_FLAGS, TRELLIS, 'proxy'];
     const child = this.procs.start({ name, command: process.execPath, args, cpu: this.cpus.proxy, env });
     await this.ready(child, () => healthy(podIp), 'ready (/healthz/ready)');
     return child;

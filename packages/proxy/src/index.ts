@@ -25,6 +25,7 @@ export {
 
 // data path
 export { Sidecar, type SidecarOptions, type SidecarPorts } from './sidecar.js';
+export { SIDECAR_NODE_FLAGS } from './runtime-flags.js';
 export { Tracer, type TracingOptions } from './tracing/tracer.js';
 export { tracingOptions, DEFAULT_TRACE_SAMPLING, DEFAULT_COLLECTOR_PORT, type TracingFlags } from './tracing/tracing-settings.js';
 export { extractContext, injectContext, TraceFormat, type ParentContext, type ExtractedContext, type OutgoingContext } from './tracing/trace-context.js';

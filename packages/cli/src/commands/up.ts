@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ControlPlane, LocalCluster, localPodJson, type OutputLine, type PodJson } from '@trellis/control';
+import { SIDECAR_NODE_FLAGS } from '@trellis/proxy';
 import { collectorPortSetting } from './control.js';
 import { watchGatewayUrls } from './gateway-urls.js';
 import { podStatus, podTable } from './get.js';
@@ -20,7 +21,7 @@ request (100% sampling) to the control plane's collector (OTLP/HTTP on --collect
 traces at /api/v1/traces.`;
 
 /** `node <repo>/bin/trellis.js proxy`: the sidecar, run by the same Node. */
-const PROXY_COMMAND = [process.execPath, fileURLToPath(new URL('../../../../bin/trellis.js', import.meta.url)), 'proxy'];
+const PROXY_COMMAND = [process.execPath, ...SIDECAR_NODE_FLAGS, fileURLToPath(new URL('../../../../bin/trellis.js', import.meta.url)), 'proxy'];
 
 export interface UpOptions {
   /** Stops `up` when aborted (instead of SIGINT/SIGTERM). */
