@@ -5,6 +5,7 @@ import type { BenchOptions } from './options.js';
 import { PAYLOADS } from './payloads.js';
 import { TARGET_TITLES, type TargetName, type Unavailable } from './targets.js';
 import type { CpuPlan } from './topology.js';
+import { SIDECAR_NODE_FLAGS } from '@trellis/proxy';
 
 export interface BenchReport {
   rows: Row[];
@@ -198,7 +199,7 @@ function methodSection(r: BenchReport): string {
     `- Proxy CPU: utime+stime from /proc/PID/stat of every proxy process on the path (both sidecars for the 2-sidecar path; nginx master + worker), over the measured window; "busy" is CPU seconds ÷ wall seconds at saturation (100% = one core); "load-side" is the load generator plus the upstream app, which share the other core: near 100% there means that core, not the proxy, set the saturation figure. Peak RSS: VmHWM from /proc/PID/status per process, read after the 1000 req/s runs (the first runs on freshly started proxies) and at the end of the run.`,
     `- CPUs: ${pin}.`,
     `- Interference: each window also reads /proc/stat; one in which processes outside the bench used more than 25% of a core is measured again (at most 3 attempts, the least disturbed one kept).`,
-    `- Trellis: \`trellis control\` on a folder with Services \`plain\` (backed by a WorkloadEntry for the app: no server sidecar) and \`meshed\` (backed by the app's own sidecar, registered over xDS); the client sends to its sidecar's outbound listener (15001) with Host \`plain...\` (1 hop) or \`meshed...\` (2 hops: -> server sidecar 15006 -> app); Service \`hashed\` is the same app behind a DestinationRule (ring hash on the source IP, outlier detection, a subset) and a VirtualService route (prefix match, timeout, retries).`,
+    `- Trellis: \`trellis control\` on a folder with Services \`plain\` (backed by a WorkloadEntry for the app: no server sidecar) and \`meshed\` (backed by the app's own sidecar, registered over xDS); the client sends to its sidecar's outbound listener (15001) with Host \`plain...\` (1 hop) or \`meshed...\` (2 hops: -> server sidecar 15006 -> app); Service \`hashed\` is the same app behind a DestinationRule (ring hash on the source IP, outlier detection, a subset) and a VirtualService route (prefix match, timeout, retries). Sidecars start as \`trellis up\` starts them, with the sidecar's Node flags (\`node ${SIDECAR_NODE_FLAGS.join(' ')} bin/trellis.js proxy\`).`,
     `- nginx: worker_processes 1, upstream keepalive 64, proxy_http_version 1.1, Connection "", access_log off, keepalive_requests 1000000 (Node's servers and agents never recycle connections either).`,
     ...r.notes.map((n) => `- Note: ${n}`),
   ].join('\n');
