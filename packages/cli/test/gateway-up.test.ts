@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { SIDECAR_CONTAINER_NAME } from '@trellis/control';
+import { SIDECAR_NODE_FLAGS } from '@trellis/proxy';
 import { up } from '../src/commands/up.js';
 import { eventually } from '../../control/test/local/helpers.js';
 import { TestPki } from '../../proxy/test/gateway/certs.js';
@@ -123,6 +125,20 @@ spec:
     expect(out.text).toMatch(/^pod istio-system\/istio-ingressgateway-\S+ 127\.0\.191\.\d+ ready 1\/1 Running/m);
     expect(out.text).toMatch(new RegExp(`^gateway istio-system/istio-ingressgateway-\\S+: https://${gwIp.replace(/\./g, '\\.')}:8443 \\(listener 0\\.0\\.0\\.0_8443\\)$`, 'm'));
     expect(out.text).toMatch(new RegExp(`^gateway istio-system/istio-ingressgateway-\\S+: http://${gwIp.replace(/\./g, '\\.')}:9000 \\(listener 0\\.0\\.0\\.0_9000\\)$`, 'm'));
+  });
+
+  test('sidecars and the gateway run with the sidecar Node flags: `node --single-threaded-gc bin/trellis.js proxy`', async () => {
+    const [, api] = /API (http:\/\/127\.0\.0\.1:\d+)/.exec(out.text) ?? [];
+    expect(api).toBeDefined();
+    const list = (await (await fetch(`${api}/api/v1/pods`)).json()) as { items: { spec: { containers: { name: string; command?: string[] }[] } }[] };
+    const proxies = list.items.flatMap((p) => p.spec.containers.filter((c) => c.name === SIDECAR_CONTAINER_NAME));
+    // Bookinfo's six pods carry a sidecar, and the gateway is one.
+    expect(proxies.length).toBe(7);
+    for (const c of proxies) {
+      expect(c.command?.slice(0, 1 + SIDECAR_NODE_FLAGS.length)).toEqual([process.execPath, ...SIDECAR_NODE_FLAGS]);
+      expect(c.command?.at(-1) === 'proxy' || c.command?.at(-1) === '--gateway').toBe(true);
+    }
+    expect(SIDECAR_NODE_FLAGS).toContain('--single-threaded-gc');
   });
 
   test('/productpage, /static/..., /login, /logout and /api/v1/products answer through the gateway; other paths 404', async () => {
