@@ -54,6 +54,13 @@ export class IstioMetrics {
   private outbound = new Map<WorkloadInfo, Map<ServiceRef, Map<number, Cell>>>();
   /** Decoded x-envoy-peer-metadata values (each header value is decoded once). */
   private readonly headerPeers = new Map<string, WorkloadInfo>();
+  /**
+   * The last header value seen and its peer. Each request's value is a new string of a few hundred bytes,
+   * so a Map lookup hashes all of it every time; comparing with the last one is a plain compare, and a
+   * sidecar's callers are few.
+   */
+  private lastHeader = '';
+  private lastHeaderPeer: WorkloadInfo = UNKNOWN_WORKLOAD;
   private readonly endpointPeers = new Map<string, WorkloadInfo>();
   private readonly services = new WeakMap<ClusterConfig, readonly ServiceRef[]>();
   /**
@@ -125,6 +132,7 @@ export class IstioMetrics {
   private sourcePeer(info: StreamInfo): WorkloadInfo {
     const header = info.downstreamPeerMetadata;
     if (header === '') return UNKNOWN_WORKLOAD;
+    if (header === this.lastHeader) return this.lastHeaderPeer;
     let peer = this.headerPeers.get(header);
     if (peer === undefined) {
       if (this.headerPeers.size >= MAX_INTERNED) return UNKNOWN_WORKLOAD;
@@ -132,6 +140,8 @@ export class IstioMetrics {
       peer = decoded === null ? UNKNOWN_WORKLOAD : this.internPeer(decoded);
       this.headerPeers.set(header, peer);
     }
+    this.lastHeader = header;
+    this.lastHeaderPeer = peer;
     return peer;
   }
 
