@@ -17,7 +17,8 @@ import { allowedCpus, processTree } from './lib/procfs.js';
 import { generatorLag, interference, wasNoisy } from './lib/notes.js';
 import { renderReport, type BenchReport } from './lib/report.js';
 import { TARGET_NAMES, type Target, type TargetName, type Unavailable } from './lib/targets.js';
-import { APP, BENCH_DIR, HTTP_PROXY, NGINX, PROCS_DIR, SIDECAR_PORTS, CLIENT_POD_IP, QUIET_CLIENT_POD_IP, type CpuPlan } from './lib/topology.js';
+import { APP, BENCH_DIR, HTTP_PROXY, NGINX, PINNED_NODE_FLAGS, PROCS_DIR, SIDECAR_PORTS, CLIENT_POD_IP, QUIET_CLIENT_POD_IP, type CpuPlan } from './lib/topology.js';
+import { describeStalls, measureStalls, type CpuStalls } from './lib/stalls.js';
 import { MESHED_HOST, PLAIN_HOST, POLICIES_HOST, TrellisMesh } from './lib/trellis.js';
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -77,8 +78,8 @@ async function main(): Promise<number> {
     if (ctx.keepLogs) {
       failed = true;
       log('a process under test ended during the run: bench/RESULTS.md left as it was');
-    } else if (options.quick || options.targets.length < TARGET_NAMES.length) {
-      log('quick or --only run: bench/RESULTS.md left as it was');
+    } else if (options.quick || options.lowRateOnly || options.targets.length < TARGET_NAMES.length) {
+      log('quick, --low-rate-only or --only run: bench/RESULTS.md left as it was');
     } else if (wasNoisy(report.rows) && !options.write) {
       log('other processes disturbed the run (see the notes): bench/RESULTS.md left as it was; --write forces it');
     } else {
@@ -108,9 +109,10 @@ async function bench(ctx: Context, facts: BenchReport['facts'], started: number)
   const notes: string[] = [];
   const node = process.execPath;
 
-  const upstream = procs.start({ name: 'upstream', command: node, args: [join(PROCS_DIR, 'upstream.js'), `${APP.host}:${APP.port}`], cpu: cpus.load, ipc: true });
+  const upstreamArgs = [...PINNED_NODE_FLAGS, join(PROCS_DIR, 'upstream.js'), `${APP.host}:${APP.port}`];
+  const upstream = procs.start({ name: 'upstream', command: node, args: upstreamArgs, cpu: cpus.load, ipc: true });
   await mustListen(procs, upstream, APP.host, APP.port);
-  const loadgenChild = procs.start({ name: 'loadgen', command: node, args: [join(PROCS_DIR, 'loadgen.js')], cpu: cpus.load, ipc: true });
+  const loadgenChild = procs.start({ name: 'loadgen', command: node, args: [...PINNED_NODE_FLAGS, join(PROCS_DIR, 'loadgen.js')], cpu: cpus.load, ipc: true });
   const loadgen = new LoadgenClient(loadgenChild);
   const load: LoadSide = { pids: [upstream.pid, loadgenChild.pid] };
 
@@ -127,35 +129,57 @@ async function bench(ctx: Context, facts: BenchReport['facts'], started: number)
     else if (cpus.pinned) notes.push(`could not move the upstream to CPU ${cpu}.`);
   };
 
+  const stalls: CpuStalls[] = [];
+  const probeStalls = async (when: string) => {
+    if (!cpus.pinned) return;
+    const seen = await measureStalls([cpus.load, cpus.proxy], options.quick ? 0.5 : STALL_PROBE_S, when);
+    for (const s of seen) log(`stall probe: ${describeStalls(s)}`);
+    stalls.push(...seen);
+  };
+
   // 1000 req/s first, on fresh proxies: their peak RSS after it is their footprint under that load alone.
+  await probeStalls('before the 1000 req/s windows');
   upstreamWithProxies(true);
   await warmGenerator(loadgen, options.lowRate, options);
-  for (const t of targets) {
-    await warmTarget(loadgen, t, options.lowRate, options);
-    for (const p of PAYLOADS) rowOf(t, p).low = await fixed(t, p, options.lowRate, options.lowRateS);
+  for (let rep = 1; rep <= options.repeat; rep++) {
+    for (const t of targets) {
+      if (rep === 1) await warmTarget(loadgen, t, options.lowRate, options);
+      for (const p of PAYLOADS) {
+        const m = await fixed(t, p, options.lowRate, options.lowRateS);
+        const row = rowOf(t, p);
+        row.low ??= m;
+        (row.lowRepeats ??= []).push(m);
+        if (options.repeat > 1) log(`${t.name} ${p.name} @ ${options.lowRate}/s, ${rep} of ${options.repeat}: p99 ${Math.round(m.result.p99Us)} µs`);
+      }
+    }
   }
   const rssAtLowRate = Object.fromEntries(targets.map((t) => [t.name, peakRss(t)]));
-
-  upstreamWithProxies(false);
-  for (const t of targets) {
-    for (const p of PAYLOADS) {
-      const m = await leastDisturbed(() => measureSaturation(loadgen, load, t, p, options), RETRIES, retrying(t, p, 'saturation'));
-      rowOf(t, p).saturation = m;
-      const pct = (s: number) => `${((100 * s) / m.wallS).toFixed(0)}%`;
-      log(`${t.name} ${p.name}: ${Math.round(m.result.rps)} req/s, CPU: proxy ${pct(m.proxyCpuS)}, load side ${pct(m.loadCpuS)}, others ${pct(m.otherCpuS)}`);
-    }
-  }
-
-  const highRate = chooseHighRate(rows, options);
-  log(`higher fixed rate: ${highRate.rate} req/s (${highRate.note})`);
-  upstreamWithProxies(true);
-  if (highRate.rate > options.lowRate) {
-    await warmGenerator(loadgen, highRate.rate, options);
-    for (const t of targets) {
-      for (const p of PAYLOADS) rowOf(t, p).high = await fixed(t, p, highRate.rate, options.highRateS);
-    }
-  }
+  await probeStalls('after them');
+  const highRate = options.lowRateOnly ? { rate: options.lowRate, note: 'not measured: --low-rate-only' } : await saturationThenHighRate();
   for (const row of rows) logFixedRate(row, options.lowRate, highRate.rate);
+
+  /** Saturation with the upstream on the load side's core, then the higher fixed rate (chosen from it). */
+  async function saturationThenHighRate(): Promise<BenchReport['highRate']> {
+    upstreamWithProxies(false);
+    for (const t of targets) {
+      for (const p of PAYLOADS) {
+        const m = await leastDisturbed(() => measureSaturation(loadgen, load, t, p, options), RETRIES, retrying(t, p, 'saturation'));
+        rowOf(t, p).saturation = m;
+        const pct = (s: number) => `${((100 * s) / m.wallS).toFixed(0)}%`;
+        log(`${t.name} ${p.name}: ${Math.round(m.result.rps)} req/s, CPU: proxy ${pct(m.proxyCpuS)}, load side ${pct(m.loadCpuS)}, others ${pct(m.otherCpuS)}`);
+      }
+    }
+    const highRate = chooseHighRate(rows, options);
+    log(`higher fixed rate: ${highRate.rate} req/s (${highRate.note})`);
+    upstreamWithProxies(true);
+    if (highRate.rate > options.lowRate) {
+      await warmGenerator(loadgen, highRate.rate, options);
+      for (const t of targets) {
+        for (const p of PAYLOADS) rowOf(t, p).high = await fixed(t, p, highRate.rate, options.highRateS);
+      }
+    }
+    return highRate;
+  }
 
   notes.push(...generatorLag(rows, highRate.rate, options.lowRate), ...interference(rows, highRate.rate, options.lowRate));
   notes.push(...casualties(ctx, targets, load));
@@ -170,6 +194,7 @@ async function bench(ctx: Context, facts: BenchReport['facts'], started: number)
     rssAtLowRate,
     highRate,
     cpus,
+    stalls,
     facts,
     options,
     command: ['npm run bench', ...(options.argv.length ? ['--', ...options.argv] : [])].join(' '),
@@ -177,6 +202,9 @@ async function bench(ctx: Context, facts: BenchReport['facts'], started: number)
     notes,
   };
 }
+
+/** Seconds the stall probe spins on each CPU, before and after the 1000 req/s windows. */
+const STALL_PROBE_S = 3;
 
 /** Attempts per measured window while other processes disturb it (bounded: at most this many times the time). */
 const RETRIES = 3;
@@ -260,7 +288,7 @@ async function startTarget(ctx: Context, name: TargetName): Promise<Target> {
     case 'direct':
       return { name, endpoint: { ...APP, hostHeader: `${APP.host}:${APP.port}` }, proxies: [] };
     case 'http-proxy': {
-      const args = [join(PROCS_DIR, 'http-proxy.js'), `${HTTP_PROXY.host}:${HTTP_PROXY.port}`, `${APP.host}:${APP.port}`];
+      const args = [...PINNED_NODE_FLAGS, join(PROCS_DIR, 'http-proxy.js'), `${HTTP_PROXY.host}:${HTTP_PROXY.port}`, `${APP.host}:${APP.port}`];
       const child = procs.start({ name, command: process.execPath, args, cpu: cpus.proxy, ipc: true });
       await mustListen(procs, child, HTTP_PROXY.host, HTTP_PROXY.port);
       return { name, endpoint: { ...HTTP_PROXY, hostHeader: `${HTTP_PROXY.host}:${HTTP_PROXY.port}` }, proxies: [{ role: 'http-proxy', pid: child.pid }] };

@@ -49,7 +49,10 @@ export interface Row {
   target: Target['name'];
   payload: Payload['name'];
   saturation?: Measured<SaturateResult>;
+  /** The first 1000 req/s window. */
   low?: Measured<FixedRateResult>;
+  /** Every 1000 req/s window, in order (more than one with --repeat). */
+  lowRepeats?: Measured<FixedRateResult>[];
   high?: Measured<FixedRateResult>;
 }
 

@@ -1,4 +1,7 @@
-/** Command-line options: `--quick` (smoke run), `--only NAME[,NAME]`, `--high-rate N`, `--write`. */
+/**
+ * Command-line options: `--quick` (smoke run), `--only NAME[,NAME]`, `--high-rate N`, `--low-rate-only`,
+ * `--repeat N`, `--write`.
+ */
 import { parseArgs } from 'node:util';
 import { TARGET_NAMES, type TargetName } from './targets.js';
 
@@ -16,16 +19,21 @@ export interface BenchOptions {
   lowRateS: number;
   highRateS: number;
   timeoutMs: number;
+  /** Measure only the 1000 req/s windows (no saturation, no higher rate): the latency bar alone, in minutes. */
+  lowRateOnly: boolean;
+  /** How many times each 1000 req/s window is measured, targets interleaved (a p99's spread over time). */
+  repeat: number;
   /** Write bench/RESULTS.md even if other processes disturbed the run. */
   write: boolean;
   /** The command line as typed, for RESULTS.md. */
   argv: string[];
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only ${TARGET_NAMES.join('|')}[,...]] [--high-rate N] [--write]
+export const USAGE = `usage: npm run bench -- [--quick] [--only ${TARGET_NAMES.join('|')}[,...]] [--high-rate N] [--low-rate-only] [--repeat N] [--write]
 
 A full run over all targets writes bench/RESULTS.md, unless other processes took noticeable CPU while it
-measured (then --write forces it).`;
+measured (then --write forces it). --low-rate-only measures only the 1000 req/s windows; --repeat N measures
+each of them N times, the targets taking turns.`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -34,6 +42,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       quick: { type: 'boolean', default: false },
       only: { type: 'string', multiple: true },
       'high-rate': { type: 'string' },
+      'low-rate-only': { type: 'boolean', default: false },
+      repeat: { type: 'string', default: '1' },
       write: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -47,6 +57,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (highRate !== undefined && !(Number.isInteger(highRate) && highRate > 0)) {
     throw new UsageError(`--high-rate must be a positive integer\n${USAGE}`);
   }
+  const repeat = Number(values.repeat);
+  if (!(Number.isInteger(repeat) && repeat >= 1 && repeat <= 20)) throw new UsageError(`--repeat must be an integer from 1 to 20\n${USAGE}`);
   const quick = values.quick;
   return {
     quick,
@@ -61,6 +73,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     lowRateS: quick ? 1 : 10,
     highRateS: quick ? 1 : 6,
     timeoutMs: 2000,
+    lowRateOnly: values['low-rate-only'],
+    repeat,
     write: values.write,
     argv,
   };

@@ -3,6 +3,7 @@
  * ...) never collide. 127.0.200.x stays clear of local mode's allocator, which starts at 127.0.1.2.
  */
 import { fileURLToPath } from 'node:url';
+import { SIDECAR_NODE_FLAGS } from '@trellis/proxy';
 
 export const APP = { host: '127.0.200.10', port: 8080 };
 export const CONTROL_PLANE = { host: '127.0.200.2', xdsPort: 15010, debugPort: 15014 };
@@ -29,3 +30,9 @@ export interface CpuPlan {
   /** Whether taskset actually pins; otherwise the scheduler places everything. */
   pinned: boolean;
 }
+
+/**
+ * Node flags for the bench's own Node processes (upstream app, load generator, http-proxy): each is pinned to
+ * one core, where V8's parallel GC helpers only queue behind the thread they help. They run as the sidecars do.
+ */
+export const PINNED_NODE_FLAGS: readonly string[] = SIDECAR_NODE_FLAGS;

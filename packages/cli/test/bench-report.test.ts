@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import type { FixedRateResult } from '../../../bench/lib/jobs.js';
+import type { Measured, Row } from '../../../bench/lib/measure.js';
+import { parseOptions, UsageError } from '../../../bench/lib/options.js';
+import { renderReport, type BenchReport } from '../../../bench/lib/report.js';
+import { spinAndRecordGaps } from '../../../bench/lib/stalls.js';
+
+// The bench's command line and the bars its report judges: a wrong verdict here would misstate the figures.
+
+function window(p99Us: number): Measured<FixedRateResult> {
+  const result = { sent: 1000, ok: 1000, errors: 0, timeouts: 0, bad: 0, achievedRps: 1000, p50Us: 100, p90Us: 200, p99Us, maxUs: p99Us, sendLagP99Us: 5 };
+  return { result, proxyCpuS: 0.1, loadCpuS: 0.1, otherCpuS: 0, wallS: 1, attempts: 1 };
+}
+
+function lowRateReport(argv: string[], p99s: { direct: number[]; mesh: number[] }, stalls: BenchReport['stalls'] = []): string {
+  const options = parseOptions(argv);
+  const rows: Row[] = (['direct', 'mesh'] as const).flatMap((target) =>
+    (['small', '1k-response', '1k-post'] as const).map((payload) => {
+      const lowRepeats = p99s[target].map(window);
+      return { target, payload, low: lowRepeats[0], lowRepeats };
+    }),
+  );
+  const report: BenchReport = {
+    rows,
+    unavailable: [],
+    rss: {},
+    rssAtLowRate: {},
+    highRate: { rate: 1000, note: 'not measured' },
+    cpus: { load: 0, proxy: 1, pinned: true },
+    stalls,
+    facts: { nproc: 2, cpuModel: 'test', memoryGiB: 4, kernel: 'test', node: process.version, nginx: 'none', loadAverage: [0, 0, 0] },
+    options,
+    command: 'npm run bench',
+    elapsedS: 1,
+    notes: [],
+  };
+  return renderReport(report);
+}
+
+const latencyBar = (text: string) => text.split('\n').find((l) => l.includes('adds ≤ 1 ms p99'))!;
+
+const stall = (cpu: number, over1Ms: number, worstMs: number) => ({ cpu, when: 'before', wallS: 3, stalledShare: 0.012, over1Ms, worstMs });
+
+describe('bench options', () => {
+  it('defaults to one window per row and a full run', () => {
+    expect(parseOptions([])).toMatchObject({ repeat: 1, lowRateOnly: false, lowRate: 1000 });
+  });
+
+  it('takes --repeat and --low-rate-only', () => {
+    expect(parseOptions(['--repeat', '4', '--low-rate-only', '--only', 'direct,mesh'])).toMatchObject({
+      repeat: 4,
+      lowRateOnly: true,
+      targets: ['direct', 'mesh'],
+    });
+  });
+
+  it('refuses a repeat count that is not a small positive integer', () => {
+    for (const bad of ['0', '2.5', 'x', '21']) expect(() => parseOptions(['--repeat', bad])).toThrow(UsageError);
+  });
+});
+
+describe('bench report: the 2-sidecar latency bar', () => {
+  it('judges one window by its difference', () => {
+    const text = lowRateReport([], { direct: [300], mesh: [1200] });
+    expect(latencyBar(text)).toContain('**met**');
+    expect(latencyBar(text)).toContain('small 0.90 ms');
+    expect(text).not.toContain('Every window at 1000 req/s');
+  });
+
+  it('judges repeated windows by the worst pair, and lists every window', () => {
+    const text = lowRateReport(['--repeat', '3'], { direct: [300, 250, 400], mesh: [1000, 1350, 900] });
+    expect(latencyBar(text)).toContain('**not met**');
+    expect(latencyBar(text)).toContain('small 1.10 ms');
+    expect(latencyBar(text)).toContain('the worst of 3 windows');
+    expect(text).toContain('worst 1100 µs (700, 1100, 500)');
+    expect(text).toContain('| 100 / 1000 | 100 / 1350 | 100 / 900 |');
+  });
+
+  it("puts the machine's own stalls next to the bar when the probe saw any over 1 ms", () => {
+    const quiet = lowRateReport([], { direct: [300], mesh: [900] }, [stall(0, 0, 0.4), stall(1, 0, 0.6)]);
+    expect(quiet).not.toContain('- context:');
+    expect(quiet).toContain('CPU 1 before: 1.20% of 3.0 s lost in gaps > 50 µs, 0 gaps > 1 ms, worst 0.60 ms');
+    const noisy = lowRateReport([], { direct: [300], mesh: [900] }, [stall(0, 3, 2.5), stall(1, 12, 4.1)]);
+    expect(noisy).toContain('up to 4.0 gaps > 1 ms per second (worst 4.1 ms)');
+  });
+});
+
+describe('bench stall probe', () => {
+  it('adds up the gaps between clock reads longer than 50 µs', () => {
+    // A clock that advances 1 µs per read, except for a 4 ms and a 0.2 ms jump: 4.2 ms lost, one gap > 1 ms.
+    let t = 0;
+    let reads = 0;
+    const clock = () => {
+      reads++;
+      t += reads === 100 ? 4 : reads === 200 ? 0.2 : 0.001;
+      return t;
+    };
+    const s = spinAndRecordGaps(0.01, clock);
+    expect(s.over1Ms).toBe(1);
+    expect(s.worstMs).toBeCloseTo(4, 6);
+    expect(s.stalledShare * s.wallS * 1000).toBeCloseTo(4.2, 6);
+    expect(s.wallS).toBeGreaterThanOrEqual(0.01);
+  });
+
+  it('measures the real clock for the time asked', () => {
+    const s = spinAndRecordGaps(0.05);
+    expect(s.wallS).toBeGreaterThanOrEqual(0.05);
+    expect(s.wallS).toBeLessThan(1);
+    expect(s.stalledShare).toBeGreaterThanOrEqual(0);
+    expect(s.stalledShare).toBeLessThan(1);
+  });
+});
