@@ -127,7 +127,7 @@ spec:
     expect(out.text).toMatch(new RegExp(`^gateway istio-system/istio-ingressgateway-\\S+: http://${gwIp.replace(/\./g, '\\.')}:9000 \\(listener 0\\.0\\.0\\.0_9000\\)$`, 'm'));
   });
 
-  test('sidecars and the gateway run with the sidecar Node flags: `node --single-threaded-gc bin/trellis.js proxy`', async () => {
+  test('sidecars and the gateway run with the sidecar Node flags: `node --single-threaded-gc --v8-pool-size=1 bin/trellis.js proxy`', async () => {
     const [, api] = /API (http:\/\/127\.0\.0\.1:\d+)/.exec(out.text) ?? [];
     expect(api).toBeDefined();
     const list = (await (await fetch(`${api}/api/v1/pods`)).json()) as { items: { spec: { containers: { name: string; command?: string[] }[] } }[] };
@@ -138,7 +138,7 @@ spec:
       expect(c.command?.slice(0, 1 + SIDECAR_NODE_FLAGS.length)).toEqual([process.execPath, ...SIDECAR_NODE_FLAGS]);
       expect(c.command?.at(-1) === 'proxy' || c.command?.at(-1) === '--gateway').toBe(true);
     }
-    expect(SIDECAR_NODE_FLAGS).toContain('--single-threaded-gc');
+    expect(SIDECAR_NODE_FLAGS).toEqual(['--single-threaded-gc', '--v8-pool-size=1']);
   });
 
   test('/productpage, /static/..., /login, /logout and /api/v1/products answer through the gateway; other paths 404', async () => {

@@ -37,7 +37,7 @@ export interface InjectionContext {
   namespaceLabels: Labels;
   /** The control plane's xDS address, `host:port`. */
   controlPlane: string;
-  /** What runs the sidecar, e.g. `['node', '--single-threaded-gc', '/opt/trellis/bin/trellis.js', 'proxy']` (@trellis/proxy's SIDECAR_NODE_FLAGS). */
+  /** What runs the sidecar, e.g. `['node', '--single-threaded-gc', '--v8-pool-size=1', '/opt/trellis/bin/trellis.js', 'proxy']` (@trellis/proxy's SIDECAR_NODE_FLAGS). */
   proxyCommand: string[];
   /** The sidecar image (Kubernetes needs one; local mode ignores it). */
   image?: string;

@@ -19,7 +19,7 @@ import type { ExecContext, LocalPodStatus, OutputLine } from './types.js';
 export type LocalClusterPlane = Pick<ControlPlane, 'source' | 'workloads' | 'xdsPort'>;
 
 export interface LocalClusterOptions {
-  /** The command that runs a sidecar, e.g. `[process.execPath, '--single-threaded-gc', '<repo>/bin/trellis.js', 'proxy']`. */
+  /** The command that runs a sidecar, e.g. `[process.execPath, '--single-threaded-gc', '--v8-pool-size=1', '<repo>/bin/trellis.js', 'proxy']`. */
   proxyCommand: string[];
   /** What sidecars dial; default `127.0.0.1:<xdsPort>`. */
   controlPlaneAddress?: string;
