@@ -129,6 +129,29 @@ async function bench(ctx: Context, facts: BenchReport['facts'], started: number)
     else if (cpus.pinned) notes.push(`could not move the upstream to CPU ${cpu}.`);
   };
 
+  /** Saturation with the upstream on the load side's core, then the higher fixed rate (chosen from it). */
+  async function saturationThenHighRate(): Promise<BenchReport['highRate']> {
+    upstreamWithProxies(false);
+    for (const t of targets) {
+      for (const p of PAYLOADS) {
+        const m = await leastDisturbed(() => measureSaturation(loadgen, load, t, p, options), RETRIES, retrying(t, p, 'saturation'));
+        rowOf(t, p).saturation = m;
+        const pct = (s: number) => `${((100 * s) / m.wallS).toFixed(0)}%`;
+        log(`${t.name} ${p.name}: ${Math.round(m.result.rps)} req/s, CPU: proxy ${pct(m.proxyCpuS)}, load side ${pct(m.loadCpuS)}, others ${pct(m.otherCpuS)}`);
+      }
+    }
+    const highRate = chooseHighRate(rows, options);
+    log(`higher fixed rate: ${highRate.rate} req/s (${highRate.note})`);
+    upstreamWithProxies(true);
+    if (highRate.rate > options.lowRate) {
+      await warmGenerator(loadgen, highRate.rate, options);
+      for (const t of targets) {
+        for (const p of PAYLOADS) rowOf(t, p).high = await fixed(t, p, highRate.rate, options.highRateS);
+      }
+    }
+    return highRate;
+  }
+
   const stalls: CpuStalls[] = [];
   const probeStalls = async (when: string) => {
     if (!cpus.pinned) return;
@@ -157,29 +180,6 @@ async function bench(ctx: Context, facts: BenchReport['facts'], started: number)
   await probeStalls('after them');
   const highRate = options.lowRateOnly ? { rate: options.lowRate, note: 'not measured: --low-rate-only' } : await saturationThenHighRate();
   for (const row of rows) logFixedRate(row, options.lowRate, highRate.rate);
-
-  /** Saturation with the upstream on the load side's core, then the higher fixed rate (chosen from it). */
-  async function saturationThenHighRate(): Promise<BenchReport['highRate']> {
-    upstreamWithProxies(false);
-    for (const t of targets) {
-      for (const p of PAYLOADS) {
-        const m = await leastDisturbed(() => measureSaturation(loadgen, load, t, p, options), RETRIES, retrying(t, p, 'saturation'));
-        rowOf(t, p).saturation = m;
-        const pct = (s: number) => `${((100 * s) / m.wallS).toFixed(0)}%`;
-        log(`${t.name} ${p.name}: ${Math.round(m.result.rps)} req/s, CPU: proxy ${pct(m.proxyCpuS)}, load side ${pct(m.loadCpuS)}, others ${pct(m.otherCpuS)}`);
-      }
-    }
-    const highRate = chooseHighRate(rows, options);
-    log(`higher fixed rate: ${highRate.rate} req/s (${highRate.note})`);
-    upstreamWithProxies(true);
-    if (highRate.rate > options.lowRate) {
-      await warmGenerator(loadgen, highRate.rate, options);
-      for (const t of targets) {
-        for (const p of PAYLOADS) rowOf(t, p).high = await fixed(t, p, highRate.rate, options.highRateS);
-      }
-    }
-    return highRate;
-  }
 
   notes.push(...generatorLag(rows, highRate.rate, options.lowRate), ...interference(rows, highRate.rate, options.lowRate));
   notes.push(...casualties(ctx, targets, load));

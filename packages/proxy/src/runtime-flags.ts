@@ -1,7 +1,8 @@
 /**
  * Node flags a sidecar process starts with: whatever launches sidecars (`trellis up`, the ingress gateway,
- * the bench) puts them before the script, `node --single-threaded-gc --v8-pool-size=1 bin/trellis.js proxy`. They can't be
- * set from inside: V8 reads them as it builds its heap (set later, this one crashes the first full GC).
+ * the bench) puts them before the script, `node --single-threaded-gc --v8-pool-size=1 bin/trellis.js proxy`.
+ * They can't be set from inside: V8 reads them as it builds its heap and platform (set later,
+ * --single-threaded-gc crashes the first full GC).
  *
  * --single-threaded-gc: a sidecar's young generation is 1 MB with a few KB surviving each scavenge, too
  * little work to split across threads; and a sidecar shares its cores with its app, so the main thread
