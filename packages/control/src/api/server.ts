@@ -30,7 +30,8 @@ const failure = (code: number, reason: string, message: string): Reply =>
 /**
  * The API the UI and the CLI read (port 20001), in the Kubernetes API's shapes and paths:
  * GET /api/v1/pods[?namespace=NS], /api/v1/namespaces/NS/pods[/NAME[/log?container=C&tailLines=N]],
- * /api/v1/namespaces/NS/pods/NAME/exec?container=C (how to run a command in the container: see pod-exec.ts).
+ * /api/v1/namespaces/NS/pods/NAME/exec?container=C (how to run a command in the container, for callers on this host
+ * only: see pod-exec.ts).
  * Config: GET /api/v1/config (the watched folder, for `trellis apply`) and /api/v1/config/RESOURCE[?namespace=NS]
  * (the current MeshConfig's objects of a kind, e.g. virtualservices, as a List).
  */
@@ -60,7 +61,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (!pod) return failure(404, 'NotFound', `pods "${name}" not found in namespace ${ns}`);
     if (rest.length === 4) return json(200, pod);
     if (rest.length === 5 && rest[4] === 'log') return podLog(cluster(), ns, name, url.searchParams);
-    if (rest.length === 5 && rest[4] === 'exec') return podExec(cluster(), pod, url.searchParams, failure);
+    if (rest.length === 5 && rest[4] === 'exec') return podExec(cluster(), pod, url.searchParams, req.socket.remoteAddress, failure);
     return failure(404, 'NotFound', `no route ${url.pathname}`);
   };
 

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { request } from 'node:http';
+import { isLoopbackAddress, podExec } from '../../src/api/pod-exec.js';
+import { json } from '../../src/http/reply-server.js';
 import { deploymentYaml, eventually, getJson, namespaceYaml, readyPods, startLocalMesh, type LocalMesh } from '../local/helpers.js';
 
 function getText(url: string): Promise<{ status: number; type: string; text: string }> {
@@ -110,6 +112,25 @@ describe('API /api/v1/pods over local pods', () => {
       return r.body.running === false && r;
     });
     expect(crashing.body.container).toBe('app');
+  });
+
+  test('an exec context (it carries the environment) only goes to callers on this host', async () => {
+    const [pod] = mesh.cluster.list().filter((p) => p.namespace === 'shop');
+    const podJson = (await getJson(`${api}/api/v1/namespaces/shop/pods/${pod!.name}`)).body;
+    const failure = (code: number, reason: string, message: string) => json(code, { code, reason, message });
+    const q = new URLSearchParams('container=app');
+    const remote = podExec(mesh.cluster, podJson, q, '192.0.2.7', failure);
+    expect(remote.status).toBe(403);
+    expect(JSON.parse(remote.body)).toEqual({
+      code: 403,
+      reason: 'Forbidden',
+      message: 'exec is only served to callers on this host (the pods run here); 192.0.2.7 is not a loopback address',
+    });
+    expect(remote.body).not.toContain(pod!.podIP);
+    expect(podExec(mesh.cluster, podJson, q, '::ffff:127.0.0.1', failure).status).toBe(200);
+
+    for (const a of ['127.0.0.1', '127.0.103.2', '::1', '::ffff:127.1.2.3']) expect(isLoopbackAddress(a), a).toBe(true);
+    for (const a of ['192.0.2.7', '::ffff:10.0.0.1', '::', '0.0.0.0', '1127.0.0.1', '127.0.0.1.5', '', undefined]) expect(isLoopbackAddress(a), String(a)).toBe(false);
   });
 });
 
