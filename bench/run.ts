@@ -9,15 +9,15 @@ import { LoadgenClient } from './lib/loadgen-client.js';
 import { machineFacts } from './lib/machine.js';
 import { chooseHighRate, leastDisturbed, measureFixedRate, measureSaturation, peakRss, type LoadSide, type Row } from './lib/measure.js';
 import { answersCorrectly, canConnect, waitFor } from './lib/net.js';
-import { findNginx, prepareNginx, type NginxBinary } from './lib/nginx.js';
+import { findNginx, prepareNginx, type NginxBinary, type NginxSite } from './lib/nginx.js';
 import { parseOptions, UsageError, type BenchOptions } from './lib/options.js';
 import { PAYLOADS, type Payload } from './lib/payloads.js';
 import { ProcessSet, tasksetWorks, type Child } from './lib/processes.js';
 import { allowedCpus, processTree } from './lib/procfs.js';
 import { generatorLag, interference, wasNoisy } from './lib/notes.js';
 import { renderReport, type BenchReport } from './lib/report.js';
-import { TARGET_NAMES, type Target, type TargetName, type Unavailable } from './lib/targets.js';
-import { APP, BENCH_DIR, HTTP_PROXY, NGINX, PINNED_NODE_FLAGS, PROCS_DIR, SIDECAR_PORTS, CLIENT_POD_IP, QUIET_CLIENT_POD_IP, type CpuPlan } from './lib/topology.js';
+import { TARGET_NAMES, type ProxyProcess, type Target, type TargetName, type Unavailable } from './lib/targets.js';
+import { APP, BENCH_DIR, HTTP_PROXY, NGINX, NGINX_CHAIN, PINNED_NODE_FLAGS, PROCS_DIR, SIDECAR_PORTS, CLIENT_POD_IP, QUIET_CLIENT_POD_IP, type CpuPlan } from './lib/topology.js';
 import { describeStalls, measureStalls, type CpuStalls } from './lib/stalls.js';
 import { MESHED_HOST, PLAIN_HOST, POLICIES_HOST, TrellisMesh } from './lib/trellis.js';
 
@@ -183,7 +183,7 @@ async function bench(ctx: Context, facts: BenchReport['facts'], started: number)
 
   notes.push(...generatorLag(rows, highRate.rate, options.lowRate), ...interference(rows, highRate.rate, options.lowRate));
   notes.push(...casualties(ctx, targets, load));
-  if (!ctx.nginx && options.targets.includes('nginx')) notes.push('nginx is not installed here: its row was skipped.');
+  if (!ctx.nginx && options.targets.some((n) => n.startsWith('nginx'))) notes.push('nginx is not installed here: its rows were skipped.');
   if (targets.some((t) => t.name === 'sidecar') && targets.some((t) => t.name === 'mesh')) {
     notes.push("the 1-sidecar and 2-sidecar paths share the client's sidecar, so its peak RSS covers both.");
   }
@@ -283,7 +283,7 @@ async function warmTarget(loadgen: LoadgenClient, t: Target, rate: number, o: Be
 }
 
 async function startTarget(ctx: Context, name: TargetName): Promise<Target> {
-  const { procs, cpus, dir } = ctx;
+  const { procs, cpus } = ctx;
   switch (name) {
     case 'direct':
       return { name, endpoint: { ...APP, hostHeader: `${APP.host}:${APP.port}` }, proxies: [] };
@@ -294,13 +294,14 @@ async function startTarget(ctx: Context, name: TargetName): Promise<Target> {
       return { name, endpoint: { ...HTTP_PROXY, hostHeader: `${HTTP_PROXY.host}:${HTTP_PROXY.port}` }, proxies: [{ role: 'http-proxy', pid: child.pid }] };
     }
     case 'nginx': {
-      if (!ctx.nginx) throw new Error('nginx is not installed on this machine');
-      const args = prepareNginx(join(dir, 'nginx'), ctx.nginx, { listen: NGINX, upstream: APP });
-      const child = procs.start({ name, command: ctx.nginx.path, args, cpu: cpus.proxy });
-      await mustListen(procs, child, NGINX.host, NGINX.port);
-      const tree = processTree(child.pid);
-      const proxies = tree.map((pid, i) => ({ role: i === 0 ? 'master' : 'worker', pid }));
+      const proxies = await startNginx(ctx, name, { listen: NGINX, upstream: APP }, '');
       return { name, endpoint: { ...NGINX, hostHeader: `${NGINX.host}:${NGINX.port}` }, proxies };
+    }
+    case 'nginx-2hop': {
+      const { first, second } = NGINX_CHAIN;
+      const last = await startNginx(ctx, `${name}-2`, { listen: second, upstream: APP }, 'hop 2 ');
+      const front = await startNginx(ctx, `${name}-1`, { listen: first, upstream: second }, 'hop 1 ');
+      return { name, endpoint: { ...first, hostHeader: `${first.host}:${first.port}` }, proxies: [...front, ...last] };
     }
     case 'sidecar': {
       const client = await ctx.mesh.clientSidecar();
@@ -327,6 +328,15 @@ async function startTarget(ctx: Context, name: TargetName): Promise<Target> {
       };
     }
   }
+}
+
+/** One nginx (master + worker) on the proxies' CPU; `name` is also its folder in the run's directory. */
+async function startNginx(ctx: Context, name: string, site: NginxSite, rolePrefix: string): Promise<ProxyProcess[]> {
+  if (!ctx.nginx) throw new Error('nginx is not installed on this machine');
+  const args = prepareNginx(join(ctx.dir, name), ctx.nginx, site);
+  const child = ctx.procs.start({ name, command: ctx.nginx.path, args, cpu: ctx.cpus.proxy });
+  await mustListen(ctx.procs, child, site.listen.host, site.listen.port);
+  return processTree(child.pid).map((pid, i) => ({ role: `${rolePrefix}${i === 0 ? 'master' : 'worker'}`, pid }));
 }
 
 /** Every payload answered with the exact body; a route may take a moment to arrive over xDS, hence the retry. */

@@ -98,6 +98,7 @@ function ratiosTable(r: BenchReport): string {
     'CPU per request: Trellis 1-hop ÷ nginx',
     'CPU per request: Trellis 1-hop ÷ http-proxy',
     '2-sidecar p99 − direct p99 @ 1000/s',
+    '2 nginx hops p99 − direct p99 @ 1000/s',
     'policies ÷ plain routing (req/s)',
     'policies ÷ plain routing (CPU per request)',
     'telemetry on ÷ off (req/s)',
@@ -105,7 +106,7 @@ function ratiosTable(r: BenchReport): string {
   const lines = [row(head), row(head.map(() => '---'))];
   for (const p of PAYLOADS) {
     const get = (t: TargetName) => r.rows.find((x) => x.target === t && x.payload === p.name);
-    const [sc, ng, hp, mesh, direct, pol, quiet] = (['sidecar', 'nginx', 'http-proxy', 'mesh', 'direct', 'policies', 'no-telemetry'] as const).map(get);
+    const [sc, ng, hp, mesh, direct, pol, quiet, ng2] = (['sidecar', 'nginx', 'http-proxy', 'mesh', 'direct', 'policies', 'no-telemetry', 'nginx-2hop'] as const).map(get);
     lines.push(
       row([
         p.name,
@@ -113,7 +114,8 @@ function ratiosTable(r: BenchReport): string {
         ratio(sc?.saturation?.result.rps, hp?.saturation?.result.rps, 2),
         ratio(cpuPerReq(sc), cpuPerReq(ng), 1),
         ratio(cpuPerReq(sc), cpuPerReq(hp), 2),
-        meshOverDirectCell(mesh, direct),
+        overDirectCell(mesh, direct),
+        overDirectCell(ng2, direct),
         ratio(pol?.saturation?.result.rps, sc?.saturation?.result.rps, 2),
         ratio(cpuPerReq(pol), cpuPerReq(sc), 2),
         ratio(sc?.saturation?.result.rps, quiet?.saturation?.result.rps, 2),
@@ -132,6 +134,7 @@ function barsSection(r: BenchReport): string {
   const direct = perPayload('direct');
   const pol = perPayload('policies');
   const quiet = perPayload('no-telemetry');
+  const ng2 = perPayload('nginx-2hop');
   const sidecarRss = (by: BenchReport['rss']) => [...(by.sidecar ?? []), ...(by['no-telemetry'] ?? []), ...(by.mesh ?? [])].map((p) => p.mb);
   const atLow = sidecarRss(r.rssAtLowRate);
   const whole = sidecarRss(r.rss);
@@ -152,11 +155,12 @@ function barsSection(r: BenchReport): string {
     check('one sidecar hop ≥ 2× http-proxy throughput', sc.map((x, i) => div(sat(x), sat(hp[i]))), (v) => v >= 2, (v) => `${v.toFixed(2)}×`),
     check(
       `two-sidecar path adds ≤ 1 ms p99 over direct at 1000 req/s${r.options.repeat > 1 ? ` (the worst of ${r.options.repeat} windows each)` : ''}`,
-      mesh.map((x, i) => worst(meshOverDirectUs(x, direct[i]))),
+      mesh.map((x, i) => worst(overDirectUs(x, direct[i]))),
       (v) => v <= 1000,
       (v) => `${(v / 1000).toFixed(2)} ms`,
     ),
     ...stallCaveat(r.stalls),
+    ...twoHopReference(ng2, direct),
     check(
       'ring hash + outlier detection + VirtualService within 10% of plain routing (req/s at saturation)',
       pol.map((x, i) => div(sat(x), sat(sc[i]))),
@@ -189,17 +193,29 @@ function stallCaveat(stalls: CpuStalls[]): string[] {
   ];
 }
 
-/** 2-sidecar p99 minus direct p99 (µs) in each 1000 req/s window, the i-th of one paired with the i-th of the other. */
-function meshOverDirectUs(mesh: Row | undefined, direct: Row | undefined): number[] {
-  const m = mesh?.lowRepeats ?? [];
+/**
+ * What two hops of a C proxy add on this machine, in the same windows: the 2-sidecar bar's yardstick, since
+ * two hops on one core meet the machine's stalls whoever proxies.
+ */
+function twoHopReference(ng2: (Row | undefined)[], direct: (Row | undefined)[]): string[] {
+  const added = ng2.map((x, i) => worst(overDirectUs(x, direct[i])));
+  if (added.every((v) => v === undefined)) return [];
+  const signed = (us: number) => `${us < 0 ? '−' : '+'}${(Math.abs(us) / 1000).toFixed(2)} ms`;
+  const detail = added.flatMap((v, i) => (v === undefined ? [] : [`${PAYLOADS[i]!.name} ${signed(v)}`])).join(', ');
+  return [`  - reference: two nginx hops, laid out as the two sidecars are, in the same windows (p99 over direct, the worst window): ${detail}.`];
+}
+
+/** A path's p99 minus direct's (µs) in each 1000 req/s window, the i-th of one paired with the i-th of the other. */
+function overDirectUs(path: Row | undefined, direct: Row | undefined): number[] {
+  const m = path?.lowRepeats ?? [];
   const d = direct?.lowRepeats ?? [];
   return m.slice(0, d.length).map((x, i) => x.result.p99Us - d[i]!.result.p99Us);
 }
 
 const worst = (values: number[]) => (values.length ? Math.max(...values) : undefined);
 
-function meshOverDirectCell(mesh: Row | undefined, direct: Row | undefined): string {
-  const deltas = meshOverDirectUs(mesh, direct);
+function overDirectCell(path: Row | undefined, direct: Row | undefined): string {
+  const deltas = overDirectUs(path, direct);
   if (deltas.length === 0) return dash;
   if (deltas.length === 1) return `${int(deltas[0]!)} µs`;
   return `worst ${int(worst(deltas)!)} µs (${deltas.map(int).join(', ')})`;
@@ -248,7 +264,7 @@ function methodSection(r: BenchReport): string {
     `- CPUs: ${pin}.`,
     `- Interference: each window also reads /proc/stat; one in which processes outside the bench used more than 25% of a core is measured again (at most 3 attempts, the least disturbed one kept).`,
     `- Trellis: \`trellis control\` on a folder with Services \`plain\` (backed by a WorkloadEntry for the app: no server sidecar) and \`meshed\` (backed by the app's own sidecar, registered over xDS); the client sends to its sidecar's outbound listener (15001) with Host \`plain...\` (1 hop) or \`meshed...\` (2 hops: -> server sidecar 15006 -> app); Service \`hashed\` is the same app behind a DestinationRule (ring hash on the source IP, outlier detection, a subset) and a VirtualService route (prefix match, timeout, retries). Sidecars start as \`trellis up\` starts them, with the sidecar's Node flags (\`node ${SIDECAR_NODE_FLAGS.join(' ')} bin/trellis.js proxy\`).`,
-    `- nginx: worker_processes 1, upstream keepalive 64, proxy_http_version 1.1, Connection "", access_log off, keepalive_requests 1000000 (Node's servers and agents never recycle connections either).`,
+    `- nginx: worker_processes 1, upstream keepalive 64, proxy_http_version 1.1, Connection "", access_log off, keepalive_requests 1000000 (Node's servers and agents never recycle connections either). "nginx, 2 hops" is two such instances chained in front of the app, pinned where the two sidecars are.`,
     ...r.notes.map((n) => `- Note: ${n}`),
   ].join('\n');
 }

@@ -1,7 +1,7 @@
 /** A thing under test: where the client sends requests and which processes do the proxying. */
 import type { Endpoint } from './jobs.js';
 
-export const TARGET_NAMES = ['direct', 'sidecar', 'no-telemetry', 'policies', 'mesh', 'http-proxy', 'nginx'] as const;
+export const TARGET_NAMES = ['direct', 'sidecar', 'no-telemetry', 'policies', 'mesh', 'http-proxy', 'nginx', 'nginx-2hop'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 export const TARGET_TITLES: Record<TargetName, string> = {
@@ -12,6 +12,7 @@ export const TARGET_TITLES: Record<TargetName, string> = {
   mesh: 'Trellis, 2 sidecars (outbound -> inbound)',
   'http-proxy': 'http-proxy (keep-alive agent)',
   nginx: 'nginx (1 worker, upstream keepalive)',
+  'nginx-2hop': 'nginx, 2 hops (two nginx chained: the 2-sidecar path\'s reference)',
 };
 
 export interface ProxyProcess {

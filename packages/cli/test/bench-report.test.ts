@@ -12,11 +12,14 @@ function window(p99Us: number): Measured<FixedRateResult> {
   return { result, proxyCpuS: 0.1, loadCpuS: 0.1, otherCpuS: 0, wallS: 1, attempts: 1 };
 }
 
-function lowRateReport(argv: string[], p99s: { direct: number[]; mesh: number[] }, stalls: BenchReport['stalls'] = []): string {
+type LowRateP99s = { direct: number[]; mesh: number[]; 'nginx-2hop'?: number[] };
+
+function lowRateReport(argv: string[], p99s: LowRateP99s, stalls: BenchReport['stalls'] = []): string {
   const options = parseOptions(argv);
-  const rows: Row[] = (['direct', 'mesh'] as const).flatMap((target) =>
+  const targets = (['direct', 'mesh', 'nginx-2hop'] as const).filter((t) => p99s[t] !== undefined);
+  const rows: Row[] = targets.flatMap((target) =>
     (['small', '1k-response', '1k-post'] as const).map((payload) => {
-      const lowRepeats = p99s[target].map(window);
+      const lowRepeats = p99s[target]!.map(window);
       return { target, payload, low: lowRepeats[0], lowRepeats };
     }),
   );
@@ -82,6 +85,19 @@ describe('bench report: the 2-sidecar latency bar', () => {
     expect(quiet).toContain('CPU 1 before: 1.20% of 3.0 s lost in gaps > 50 µs, 0 gaps > 1 ms, worst 0.60 ms');
     const noisy = lowRateReport([], { direct: [300], mesh: [900] }, [stall(0, 3, 2.5), stall(1, 12, 4.1)]);
     expect(noisy).toContain('up to 4.0 gaps > 1 ms per second (worst 4.1 ms)');
+  });
+
+  it('sets two nginx hops, measured in the same windows, beside the bar as its yardstick', () => {
+    const without = lowRateReport(['--repeat', '2'], { direct: [300, 400], mesh: [1500, 1900] });
+    expect(without).not.toContain('- reference:');
+    const text = lowRateReport(['--repeat', '2'], { direct: [300, 400], mesh: [1500, 1900], 'nginx-2hop': [900, 1000] });
+    const lines = text.split('\n');
+    const bar = lines.findIndex((l) => l.includes('adds ≤ 1 ms p99'));
+    expect(lines[bar]).toContain('small 1.50 ms');
+    expect(lines[bar + 1]).toBe('  - reference: two nginx hops, laid out as the two sidecars are, in the same windows (p99 over direct, the worst window): small +0.60 ms, 1k-response +0.60 ms, 1k-post +0.60 ms.');
+    const faster = lowRateReport([], { direct: [1300], mesh: [1500], 'nginx-2hop': [900] });
+    expect(faster).toContain('(p99 over direct, the worst window): small −0.40 ms,');
+    expect(text).toContain('worst 1500 µs (1200, 1500) | worst 600 µs (600, 600) |');
   });
 });
 
