@@ -152,6 +152,37 @@ describe('Http1Pool (own HTTP/1.1 client)', () => {
     expect(r).toMatchObject({ status: 200, body: 'hello world', trailers: { 'grpc-status': '0' } });
   });
 
+  it('hands over body slices that stay intact after later reads (plaintext reads share one buffer)', async () => {
+    // Five reads of different bytes; the callbacks keep every chunk and read them only at the end, as a
+    // queued downstream write or a retry buffer would.
+    const parts = ['a', 'b', 'c', 'd', 'e'].map((ch) => ch.repeat(1000));
+    const srv = await rawServer((s) =>
+      s.once('data', async () => {
+        s.setNoDelay(true);
+        s.write(`HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n`);
+        for (const part of parts) {
+          await new Promise((r) => setTimeout(r, 5));
+          s.write(`${part.length.toString(16)}\r\n${part}\r\n`);
+        }
+        s.write('0\r\n\r\n');
+      }),
+    );
+    closers.push(srv.close);
+    const kept: Buffer[] = [];
+    const body = await new Promise<string>((resolve, reject) => {
+      pool(srv.port).newStream(
+        { method: 'GET', path: '/', authority: 'svc', headers: {}, body: null },
+        {
+          onUpstreamHeaders: () => {},
+          onUpstreamData: (chunk) => kept.push(chunk) > 0,
+          onUpstreamEnd: () => resolve(Buffer.concat(kept).toString('latin1')),
+          onUpstreamError: (reason) => reject(new Error(reason)),
+        },
+      );
+    });
+    expect(body).toBe(parts.join(''));
+  });
+
   it('decodes a chunked body whose size lines, CRLFs and trailers arrive a byte at a time', async () => {
     const head = 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n';
     const body = '5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nx-t: 1\r\n\r\n';

@@ -43,6 +43,11 @@ export interface ConnectOptions {
 type Reading = 'head' | 'body' | 'until-close';
 
 const FINAL_CHUNK = '0\r\n\r\n';
+/**
+ * Where every plaintext upstream connection reads (one read is handled whole before the next can start).
+ * 64 KiB, as libuv reads by default.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const CRLF = '\r\n';
 
 /**
@@ -77,6 +82,8 @@ export class Http1ClientConnection implements BodySink {
   private bodyEnded = false;
   private trailers: IncomingHttpHeaders | null = null;
   private keepAlive = false;
+  /** True while handling a read that sits in READ_BUFFER. */
+  private readIsShared = false;
 
   constructor(
     private readonly owner: ConnectionOwner,
@@ -84,16 +91,18 @@ export class Http1ClientConnection implements BodySink {
     idleTimeoutMs: number,
   ) {
     this.maxIdleMs = idleTimeoutMs;
+    // Plaintext reads land in the shared read buffer and come straight to onRead: no Readable stream, no
+    // 'data' event, no buffer allocated per read. TLS sockets can't read that way and use 'data'.
     const socket = opts.tls
       ? tls.connect({ ...opts.tls, host: opts.host, port: opts.port, ALPNProtocols: ['http/1.1'], ...(opts.session ? { session: opts.session } : {}) })
-      : net.connect({ host: opts.host, port: opts.port });
+      : net.connect({ host: opts.host, port: opts.port, onread: { buffer: READ_BUFFER, callback: (n: number, buf: Uint8Array) => this.onRead(n, buf) } });
     this.socket = socket;
     socket.setNoDelay(true);
     if (opts.tcpKeepaliveTimeMs !== null) socket.setKeepAlive(true, opts.tcpKeepaliveTimeMs);
     this.connectTimer = setTimeout(() => this.onConnectTimeout(), opts.connectTimeoutMs);
     socket.once(opts.tls ? 'secureConnect' : 'connect', () => this.onConnect());
     if (opts.onSession) socket.on('session', opts.onSession);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (opts.tls) socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('end', () => this.onEnd());
     socket.on('error', (err: Error) => (this.error ??= err));
@@ -228,6 +237,14 @@ export class Http1ClientConnection implements BodySink {
 
   // --- response -------------------------------------------------------------------------------------------
 
+  /** A plaintext read into READ_BUFFER, which the next read overwrites: what outlives this call is copied. */
+  private onRead(n: number, buf: Uint8Array): boolean {
+    this.readIsShared = true;
+    this.onData((buf as Buffer).subarray(0, n));
+    this.readIsShared = false;
+    return !this.gone && !this.socket.isPaused();
+  }
+
   private onData(chunk: Buffer): void {
     if (this.gone) return;
     try {
@@ -241,12 +258,14 @@ export class Http1ClientConnection implements BodySink {
   }
 
   private readHead(chunk: Buffer): void {
+    // `buf` is the read itself (or a piece of it) unless an incomplete head was waiting.
+    const shared = this.buf === null && this.readIsShared;
     let buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
     for (;;) {
       const end = buf.indexOf('\r\n\r\n', this.scanFrom, 'latin1');
       if (end < 0) {
         if (buf.length > MAX_HEAD_BYTES) throw new UpstreamProtocolError('response headers too large');
-        this.buf = buf;
+        this.buf = shared ? Buffer.from(buf) : buf;
         this.scanFrom = Math.max(0, buf.length - 3);
         return;
       }
@@ -309,7 +328,9 @@ export class Http1ClientConnection implements BodySink {
   /** BodySink (and bodies that run to the close): a slice of the response body. */
   onBodyData(chunk: Buffer): void {
     const ex = this.exchange;
-    if (ex !== null && !ex.callbacks.onUpstreamData(chunk)) this.socket.pause();
+    if (ex === null) return;
+    // The downstream may keep the slice (a write it queues, a buffered retry): never hand it the shared buffer.
+    if (!ex.callbacks.onUpstreamData(this.readIsShared ? Buffer.from(chunk) : chunk)) this.socket.pause();
   }
 
   /** BodySink: the framed body is complete (decodeBody finishes the exchange once the decoder returns). */
