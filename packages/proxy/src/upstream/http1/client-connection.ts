@@ -240,8 +240,12 @@ export class Http1ClientConnection implements BodySink {
   /** A plaintext read into READ_BUFFER, which the next read overwrites: what outlives this call is copied. */
   private onRead(n: number, buf: Uint8Array): boolean {
     this.readIsShared = true;
-    this.onData((buf as Buffer).subarray(0, n));
-    this.readIsShared = false;
+    try {
+      this.onData((buf as Buffer).subarray(0, n));
+    } finally {
+      this.readIsShared = false;
+    }
+    // false stops reading (as pause() does); a body slice the downstream couldn't take has paused it already.
     return !this.gone && !this.socket.isPaused();
   }
 
