@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoadgenClient } from './lib/loadgen-client.js';
 import { machineFacts } from './lib/machine.js';
-import { chooseHighRate, leastDisturbed, measureFixedRate, measureSaturation, peakRss, type LoadSide, type Row } from './lib/measure.js';
+import { chooseHighRate, leastDisturbed, measureFixedRate, measureSaturation, medianSaturation, peakRss, type LoadSide, type Row } from './lib/measure.js';
 import { answersCorrectly, canConnect, waitFor } from './lib/net.js';
 import { findNginx, prepareNginx, type NginxBinary, type NginxSite } from './lib/nginx.js';
 import { parseOptions, UsageError, type BenchOptions } from './lib/options.js';
@@ -129,17 +129,24 @@ async function bench(ctx: Context, facts: BenchReport['facts'], started: number)
     else if (cpus.pinned) notes.push(`could not move the upstream to CPU ${cpu}.`);
   };
 
-  /** Saturation with the upstream on the load side's core, then the higher fixed rate (chosen from it). */
+  /**
+   * Saturation with the upstream on the load side's core (--repeat rounds, the targets taking turns; each row
+   * keeps its median window), then the higher fixed rate (chosen from it).
+   */
   async function saturationThenHighRate(): Promise<BenchReport['highRate']> {
     upstreamWithProxies(false);
-    for (const t of targets) {
-      for (const p of PAYLOADS) {
-        const m = await leastDisturbed(() => measureSaturation(loadgen, load, t, p, options), RETRIES, retrying(t, p, 'saturation'));
-        rowOf(t, p).saturation = m;
-        const pct = (s: number) => `${((100 * s) / m.wallS).toFixed(0)}%`;
-        log(`${t.name} ${p.name}: ${Math.round(m.result.rps)} req/s, CPU: proxy ${pct(m.proxyCpuS)}, load side ${pct(m.loadCpuS)}, others ${pct(m.otherCpuS)}`);
+    for (let rep = 1; rep <= options.repeat; rep++) {
+      for (const t of targets) {
+        for (const p of PAYLOADS) {
+          const m = await leastDisturbed(() => measureSaturation(loadgen, load, t, p, options), RETRIES, retrying(t, p, 'saturation'));
+          (rowOf(t, p).saturationRepeats ??= []).push(m);
+          const pct = (s: number) => `${((100 * s) / m.wallS).toFixed(0)}%`;
+          const round = options.repeat > 1 ? `, ${rep} of ${options.repeat}` : '';
+          log(`${t.name} ${p.name}${round}: ${Math.round(m.result.rps)} req/s, CPU: proxy ${pct(m.proxyCpuS)}, load side ${pct(m.loadCpuS)}, others ${pct(m.otherCpuS)}`);
+        }
       }
     }
+    for (const row of rows) if (row.saturationRepeats) row.saturation = medianSaturation(row.saturationRepeats);
     const highRate = chooseHighRate(rows, options);
     log(`higher fixed rate: ${highRate.rate} req/s (${highRate.note})`);
     upstreamWithProxies(true);

@@ -48,7 +48,10 @@ export interface LoadSide {
 export interface Row {
   target: Target['name'];
   payload: Payload['name'];
+  /** The saturation window with the median req/s (the only one without --repeat). */
   saturation?: Measured<SaturateResult>;
+  /** Every saturation window, in order (more than one with --repeat). */
+  saturationRepeats?: Measured<SaturateResult>[];
   /** The first 1000 req/s window. */
   low?: Measured<FixedRateResult>;
   /** Every 1000 req/s window, in order (more than one with --repeat). */
@@ -141,4 +144,13 @@ export function chooseHighRate(rows: Row[], o: BenchOptions): { rate: number; no
   if (slowest * 0.6 >= 5000) return { rate: 5000, note: 'default: every target saturates above 8333 req/s' };
   const rate = Math.max(500, Math.floor((slowest * 0.6) / 500) * 500);
   return { rate, note: `60% of the slowest target's saturation, ${Math.round(slowest)} req/s` };
+}
+
+/**
+ * The window with the median req/s (the lower of the two middle ones for an even count): one window the
+ * machine disturbed doesn't set a ratio or decide a bar, and the CPU figures stay those of a real window.
+ */
+export function medianSaturation(windows: readonly Measured<SaturateResult>[]): Measured<SaturateResult> {
+  const sorted = [...windows].sort((a, b) => a.result.rps - b.result.rps);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }

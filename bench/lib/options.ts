@@ -33,7 +33,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only ${TARGET_NAMES.j
 
 A full run over all targets writes bench/RESULTS.md, unless other processes took noticeable CPU while it
 measured (then --write forces it). --low-rate-only measures only the 1000 req/s windows; --repeat N measures
-each of them N times, the targets taking turns.`;
+each of them, and each saturation window, N times, the targets taking turns (a saturation row keeps its median).`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({

@@ -72,7 +72,7 @@ function resultsTable(r: BenchReport): string {
       row([
         TARGET_TITLES[x.target],
         x.payload,
-        s ? int(s.result.rps) : dash,
+        s ? saturationCell(x) : dash,
         s && proxied ? `${int((100 * s.proxyCpuS) / s.wallS)}%` : dash,
         s ? `${int((100 * s.loadCpuS) / s.wallS)}%` : dash,
         s && proxied && s.result.ok > 0 ? ((1000 * s.proxyCpuS) / s.result.ok).toFixed(3) : dash,
@@ -257,8 +257,8 @@ function methodSection(r: BenchReport): string {
     '',
     `- Node flags: the upstream app, the load generator and http-proxy run with the sidecars' flags (\`${SIDECAR_NODE_FLAGS.join(' ')}\`): each is pinned to one core, where parallel GC helpers only queue behind the thread they help.`,
     `- Upstream: one node:http process answering fixed bodies (small: 3 bytes; 1k-response: 1024 bytes; 1k-post: 1024-byte request body, checked, 3-byte answer). Every client checks status and body.`,
-    `- Saturation: autocannon, ${o.connections} connections, pipelining 1, ${o.saturateS} s measured after ${o.saturateWarmupS} s warm-up; req/s counts only 2xx answers with the expected body.`,
-    `- Order: the 1000 req/s runs first (all targets${o.repeat > 1 ? `, ${o.repeat} rounds, the targets taking turns` : ''}), ${o.lowRateOnly ? 'and nothing else (--low-rate-only)' : 'then saturation, then the higher fixed rate'}.`,
+    `- Saturation: autocannon, ${o.connections} connections, pipelining 1, ${o.saturateS} s measured after ${o.saturateWarmupS} s warm-up; req/s counts only 2xx answers with the expected body.${o.repeat > 1 && !o.lowRateOnly ? ` ${o.repeat} rounds, the targets taking turns; a row shows its median window (every window in brackets), and the ratios and bars use that window.` : ''}`,
+    `- Order: the 1000 req/s runs first (all targets${o.repeat > 1 ? `, ${o.repeat} rounds, the targets taking turns` : ''}), ${o.lowRateOnly ? 'and nothing else (--low-rate-only)' : `then saturation${o.repeat > 1 ? ` (${o.repeat} rounds too)` : ''}, then the higher fixed rate`}.`,
     `- Latency: open-loop client at a fixed rate (high-resolution monotonic clock, spinning within 2 ms of each send; undici Pool of at most ${o.connections} keep-alive connections, queueing beyond; warmed up for a few seconds against the bare upstream first), ${o.lowRateS} s at 1000 req/s and ${o.highRateS} s at ${r.highRate.rate} req/s (${r.highRate.note}), each after ${o.fixedWarmupS} s warm-up (and before a target's first window, every payload once for ${o.fixedWarmupS} s at 1000 req/s, unmeasured: a fresh proxy's JIT warm-up); latency runs from each request's scheduled send time (no coordinated omission); a request unanswered after ${o.timeoutMs} ms is a timeout.`,
     `- Proxy CPU: utime+stime from /proc/PID/stat of every proxy process on the path (both sidecars for the 2-sidecar path; nginx master + worker), over the measured window; "busy" is CPU seconds ÷ wall seconds at saturation (100% = one core); "load-side" is the load generator plus the upstream app, which share the other core: near 100% there means that core, not the proxy, set the saturation figure. Peak RSS: VmHWM from /proc/PID/status per process, read after the 1000 req/s runs (the first runs on freshly started proxies) and at the end of the run.`,
     `- CPUs: ${pin}.`,
@@ -322,4 +322,11 @@ function div(a: number | undefined, b: number | undefined): number | undefined {
 function ratio(a: number | undefined, b: number | undefined, digits: number): string {
   const v = div(a, b);
   return v === undefined ? dash : `${v.toFixed(digits)}×`;
+}
+
+/** Req/s at saturation: the median window, and with --repeat every window in the order they ran. */
+function saturationCell(x: Row): string {
+  const median = int(x.saturation!.result.rps);
+  const all = x.saturationRepeats ?? [];
+  return all.length > 1 ? `${median} (${all.map((m) => int(m.result.rps)).join(', ')})` : median;
 }

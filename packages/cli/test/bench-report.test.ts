@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { FixedRateResult } from '../../../bench/lib/jobs.js';
-import type { Measured, Row } from '../../../bench/lib/measure.js';
+import type { FixedRateResult, SaturateResult } from '../../../bench/lib/jobs.js';
+import { medianSaturation, type Measured, type Row } from '../../../bench/lib/measure.js';
 import { parseOptions, UsageError } from '../../../bench/lib/options.js';
 import { renderReport, type BenchReport } from '../../../bench/lib/report.js';
 import { spinAndRecordGaps } from '../../../bench/lib/stalls.js';
@@ -12,10 +12,14 @@ function window(p99Us: number): Measured<FixedRateResult> {
   return { result, proxyCpuS: 0.1, loadCpuS: 0.1, otherCpuS: 0, wallS: 1, attempts: 1 };
 }
 
+function saturation(rps: number): Measured<SaturateResult> {
+  const result = { ok: rps * 8, durationS: 8, rps, errors: 0, timeouts: 0, non2xx: 0, mismatches: 0, p50Ms: 1, p99Ms: 2 };
+  return { result, proxyCpuS: 4, loadCpuS: 8, otherCpuS: 0, wallS: 8, attempts: 1 };
+}
+
 type LowRateP99s = { direct: number[]; mesh: number[]; 'nginx-2hop'?: number[] };
 
 function lowRateReport(argv: string[], p99s: LowRateP99s, stalls: BenchReport['stalls'] = []): string {
-  const options = parseOptions(argv);
   const targets = (['direct', 'mesh', 'nginx-2hop'] as const).filter((t) => p99s[t] !== undefined);
   const rows: Row[] = targets.flatMap((target) =>
     (['small', '1k-response', '1k-post'] as const).map((payload) => {
@@ -23,6 +27,22 @@ function lowRateReport(argv: string[], p99s: LowRateP99s, stalls: BenchReport['s
       return { target, payload, low: lowRepeats[0], lowRepeats };
     }),
   );
+  return reportOf(argv, rows, stalls);
+}
+
+/** Rows for the sidecar and http-proxy with these saturation windows (req/s, in the order they ran). */
+function saturationReport(argv: string[], windows: { sidecar: number[]; 'http-proxy': number[] }): string {
+  const rows: Row[] = (['sidecar', 'http-proxy'] as const).flatMap((target) =>
+    (['small', '1k-response', '1k-post'] as const).map((payload) => {
+      const saturationRepeats = windows[target].map(saturation);
+      return { target, payload, saturation: medianSaturation(saturationRepeats), saturationRepeats };
+    }),
+  );
+  return reportOf(argv, rows);
+}
+
+function reportOf(argv: string[], rows: Row[], stalls: BenchReport['stalls'] = []): string {
+  const options = parseOptions(argv);
   const report: BenchReport = {
     rows,
     unavailable: [],
@@ -98,6 +118,25 @@ describe('bench report: the 2-sidecar latency bar', () => {
     const faster = lowRateReport([], { direct: [1300], mesh: [1500], 'nginx-2hop': [900] });
     expect(faster).toContain('(p99 over direct, the worst window): small −0.40 ms,');
     expect(text).toContain('worst 1500 µs (1200, 1500) | worst 600 µs (600, 600) |');
+  });
+});
+
+describe('bench saturation windows', () => {
+  it('keeps the median window (the lower middle of an even count)', () => {
+    expect(medianSaturation([19000, 25000, 24000].map(saturation)).result.rps).toBe(24000);
+    expect(medianSaturation([25000, 19000].map(saturation)).result.rps).toBe(19000);
+    expect(medianSaturation([21000].map(saturation)).result.rps).toBe(21000);
+  });
+
+  it('judges the throughput bars on the median window and lists every window', () => {
+    // The first sidecar window alone (19000) would be 1.90× http-proxy: not met.
+    const text = saturationReport(['--repeat', '3'], { sidecar: [19000, 25000, 24000], 'http-proxy': [10000, 11000, 10000] });
+    expect(text).toContain('- one sidecar hop ≥ 2× http-proxy throughput: **met** (small 2.40×, 1k-response 2.40×, 1k-post 2.40×)');
+    expect(text).toContain('| small | 24000 (19000, 25000, 24000) |');
+    expect(text).toContain('a row shows its median window (every window in brackets)');
+    const once = saturationReport([], { sidecar: [19000], 'http-proxy': [10000] });
+    expect(once).toContain('- one sidecar hop ≥ 2× http-proxy throughput: **not met** (small 1.90×');
+    expect(once).toContain('| small | 19000 |');
   });
 });
 
