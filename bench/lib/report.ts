@@ -1,6 +1,7 @@
 /** The results as markdown: one row per target and payload, the ratios the project's bars are about, the facts. */
 import type { MachineFacts } from './machine.js';
-import type { Row } from './measure.js';
+import type { SaturateResult } from './jobs.js';
+import type { Measured, Row } from './measure.js';
 import type { BenchOptions } from './options.js';
 import { PAYLOADS } from './payloads.js';
 import { TARGET_TITLES, type TargetName, type Unavailable } from './targets.js';
@@ -78,8 +79,8 @@ function resultsTable(r: BenchReport): string {
         s && proxied && s.result.ok > 0 ? ((1000 * s.proxyCpuS) / s.result.ok).toFixed(3) : dash,
         latency(x.low?.result),
         latency(x.high?.result),
-        [s ? s.result.errors - s.result.timeouts + s.result.non2xx + s.result.mismatches : undefined, fixedErrors(x.low?.result), fixedErrors(x.high?.result)].map(opt).join(' / '),
-        [s?.result.timeouts, x.low?.result.timeouts, x.high?.result.timeouts].map(opt).join(' / '),
+        [sumOver(satWindows(x), saturationErrors), sumOver(lowWindows(x), fixedErrors), fixedErrors(x.high?.result)].map(opt).join(' / '),
+        [sumOver(satWindows(x), (w) => w.timeouts), sumOver(lowWindows(x), (w) => w.timeouts), x.high?.result.timeouts].map(opt).join(' / '),
         rssCell(r.rssAtLowRate[x.target], r.rss[x.target]),
       ]),
     );
@@ -257,7 +258,7 @@ function methodSection(r: BenchReport): string {
     '',
     `- Node flags: the upstream app, the load generator and http-proxy run with the sidecars' flags (\`${SIDECAR_NODE_FLAGS.join(' ')}\`): each is pinned to one core, where parallel GC helpers only queue behind the thread they help.`,
     `- Upstream: one node:http process answering fixed bodies (small: 3 bytes; 1k-response: 1024 bytes; 1k-post: 1024-byte request body, checked, 3-byte answer). Every client checks status and body.`,
-    `- Saturation: autocannon, ${o.connections} connections, pipelining 1, ${o.saturateS} s measured after ${o.saturateWarmupS} s warm-up; req/s counts only 2xx answers with the expected body.${o.repeat > 1 && !o.lowRateOnly ? ` ${o.repeat} rounds, the targets taking turns; a row shows its median window (every window in brackets), and the ratios and bars use that window.` : ''}`,
+    `- Saturation: autocannon, ${o.connections} connections, pipelining 1, ${o.saturateS} s measured after ${o.saturateWarmupS} s warm-up; req/s counts only 2xx answers with the expected body.${o.repeat > 1 && !o.lowRateOnly ? ` ${o.repeat} rounds, the targets taking turns; a row shows its median window (every window in brackets), and the ratios and bars use that window; its errors and timeouts count every window (the 1000 req/s ones too).` : ''}`,
     `- Order: the 1000 req/s runs first (all targets${o.repeat > 1 ? `, ${o.repeat} rounds, the targets taking turns` : ''}), ${o.lowRateOnly ? 'and nothing else (--low-rate-only)' : `then saturation${o.repeat > 1 ? ` (${o.repeat} rounds too)` : ''}, then the higher fixed rate`}.`,
     `- Latency: open-loop client at a fixed rate (high-resolution monotonic clock, spinning within 2 ms of each send; undici Pool of at most ${o.connections} keep-alive connections, queueing beyond; warmed up for a few seconds against the bare upstream first), ${o.lowRateS} s at 1000 req/s and ${o.highRateS} s at ${r.highRate.rate} req/s (${r.highRate.note}), each after ${o.fixedWarmupS} s warm-up (and before a target's first window, every payload once for ${o.fixedWarmupS} s at 1000 req/s, unmeasured: a fresh proxy's JIT warm-up); latency runs from each request's scheduled send time (no coordinated omission); a request unanswered after ${o.timeoutMs} ms is a timeout.`,
     `- Proxy CPU: utime+stime from /proc/PID/stat of every proxy process on the path (both sidecars for the 2-sidecar path; nginx master + worker), over the measured window; "busy" is CPU seconds ÷ wall seconds at saturation (100% = one core); "load-side" is the load generator plus the upstream app, which share the other core: near 100% there means that core, not the proxy, set the saturation figure. Peak RSS: VmHWM from /proc/PID/status per process, read after the 1000 req/s runs (the first runs on freshly started proxies) and at the end of the run.`,
@@ -296,6 +297,20 @@ function latency(x: { p50Us: number; p90Us: number; p99Us: number; ok: number } 
 
 function fixedErrors(x: { errors: number; bad: number } | undefined): number | undefined {
   return x ? x.errors + x.bad : undefined;
+}
+
+function saturationErrors(x: SaturateResult): number {
+  return x.errors - x.timeouts + x.non2xx + x.mismatches;
+}
+
+/** Every saturation / 1000 req/s window of a row (with --repeat, more than one), for counts summed over all. */
+const satWindows = (x: Row) => x.saturationRepeats ?? (x.saturation ? [x.saturation] : []);
+const lowWindows = (x: Row) => x.lowRepeats ?? (x.low ? [x.low] : []);
+
+/** A count summed over windows; undefined when there were none. */
+function sumOver<R>(windows: readonly Measured<R>[], count: (r: R) => number | undefined): number | undefined {
+  if (windows.length === 0) return undefined;
+  return windows.reduce((n, w) => n + (count(w.result) ?? 0), 0);
 }
 
 type RssList = { role: string; mb: number }[] | undefined;

@@ -12,8 +12,8 @@ function window(p99Us: number): Measured<FixedRateResult> {
   return { result, proxyCpuS: 0.1, loadCpuS: 0.1, otherCpuS: 0, wallS: 1, attempts: 1 };
 }
 
-function saturation(rps: number): Measured<SaturateResult> {
-  const result = { ok: rps * 8, durationS: 8, rps, errors: 0, timeouts: 0, non2xx: 0, mismatches: 0, p50Ms: 1, p99Ms: 2 };
+function saturation(rps: number, non2xx = 0): Measured<SaturateResult> {
+  const result = { ok: rps * 8, durationS: 8, rps, errors: 0, timeouts: 0, non2xx, mismatches: 0, p50Ms: 1, p99Ms: 2 };
   return { result, proxyCpuS: 4, loadCpuS: 8, otherCpuS: 0, wallS: 8, attempts: 1 };
 }
 
@@ -137,6 +137,10 @@ describe('bench saturation windows', () => {
     const once = saturationReport([], { sidecar: [19000], 'http-proxy': [10000] });
     expect(once).toContain('- one sidecar hop ≥ 2× http-proxy throughput: **not met** (small 1.90×');
     expect(once).toContain('| small | 19000 |');
+    // Errors are counted over every window, not only the median one's.
+    const rows: Row[] = [{ target: 'sidecar', payload: 'small', saturationRepeats: [saturation(19000, 5), saturation(25000), saturation(24000, 2)] }];
+    rows[0]!.saturation = medianSaturation(rows[0]!.saturationRepeats!);
+    expect(reportOf(['--repeat', '3'], rows)).toContain('| 7 / — / — | 0 / — / — |');
   });
 });
 
