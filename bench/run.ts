@@ -14,7 +14,7 @@ import { parseOptions, UsageError, type BenchOptions } from './lib/options.js';
 import { PAYLOADS, type Payload } from './lib/payloads.js';
 import { ProcessSet, tasksetWorks, type Child } from './lib/processes.js';
 import { allowedCpus, processTree } from './lib/procfs.js';
-import { generatorLag, interference, wasNoisy } from './lib/notes.js';
+import { generatorLag, interference, warmUpNote, wasNoisy, type WarmUp } from './lib/notes.js';
 import { renderReport, type BenchReport } from './lib/report.js';
 import { TARGET_NAMES, type ProxyProcess, type Target, type TargetName, type Unavailable } from './lib/targets.js';
 import { APP, BENCH_DIR, HTTP_PROXY, NGINX, NGINX_CHAIN, PINNED_NODE_FLAGS, PROCS_DIR, SIDECAR_PORTS, CLIENT_POD_IP, QUIET_CLIENT_POD_IP, type CpuPlan } from './lib/topology.js';
@@ -171,9 +171,10 @@ async function bench(ctx: Context, facts: BenchReport['facts'], started: number)
   await probeStalls('before the 1000 req/s windows');
   upstreamWithProxies(true);
   await warmGenerator(loadgen, options.lowRate, options);
+  const warmUps: WarmUp[] = [];
   for (let rep = 1; rep <= options.repeat; rep++) {
     for (const t of targets) {
-      if (rep === 1) await warmTarget(loadgen, t, options.lowRate, options);
+      if (rep === 1) warmUps.push(await warmTarget(loadgen, t, options.lowRate, options));
       for (const p of PAYLOADS) {
         const m = await fixed(t, p, options.lowRate, options.lowRateS);
         const row = rowOf(t, p);
@@ -189,6 +190,7 @@ async function bench(ctx: Context, facts: BenchReport['facts'], started: number)
   for (const row of rows) logFixedRate(row, options.lowRate, highRate.rate);
 
   notes.push(...generatorLag(rows, highRate.rate, options.lowRate), ...interference(rows, highRate.rate, options.lowRate));
+  notes.push(...warmUpNote(warmUps, options.targetWarmupS, options.lowRate));
   notes.push(...casualties(ctx, targets, load));
   if (!ctx.nginx && options.targets.some((n) => n.startsWith('nginx'))) notes.push('nginx is not installed here: its rows were skipped.');
   if (targets.some((t) => t.name === 'sidecar') && targets.some((t) => t.name === 'mesh')) {
@@ -278,15 +280,19 @@ async function warmGenerator(loadgen: LoadgenClient, rate: number, o: BenchOptio
 
 /**
  * A freshly started proxy's first seconds are JIT compilation, heap sizing and lazy loading (e.g. the tracing
- * SDK on the first sampled request): every payload goes through it once at `rate`, unmeasured, before the
- * first measured window, so the windows see the proxy as it runs after start-up. (Its RSS is read after the
- * measured windows, so the warm-up counts there.)
+ * SDK on the first sampled request): every payload goes through it at `rate`, unmeasured, before the first
+ * measured window, so the windows see the proxy as it runs once started. Their p99 goes into a note: what a
+ * new pod's first half minute looks like. (RSS is read after the measured windows, so the warm-up counts there.)
  */
-async function warmTarget(loadgen: LoadgenClient, t: Target, rate: number, o: BenchOptions): Promise<void> {
+async function warmTarget(loadgen: LoadgenClient, t: Target, rate: number, o: BenchOptions): Promise<WarmUp> {
+  const p99Us: number[] = [];
   for (const payload of PAYLOADS) {
     const job = { kind: 'fixed-rate' as const, endpoint: t.endpoint, payload, rate, connections: o.connections, warmupS: 0, timeoutMs: o.timeoutMs };
-    await loadgen.fixedRate({ ...job, durationS: o.quick ? 0.3 : o.fixedWarmupS }, () => {});
+    const r = await loadgen.fixedRate({ ...job, durationS: o.targetWarmupS }, () => {});
+    log(`${t.name} ${payload.name} warm-up, ${o.targetWarmupS} s @ ${rate}/s: p99 ${Math.round(r.p99Us)} µs (not measured)`);
+    p99Us.push(r.p99Us);
   }
+  return { target: t.name, p99Us };
 }
 
 async function startTarget(ctx: Context, name: TargetName): Promise<Target> {

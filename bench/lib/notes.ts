@@ -1,5 +1,6 @@
 /** Notes on how far a run's figures can be trusted: the generator's own lateness, other load on the machine. */
 import { DISTURBED_SHARE, otherShare, type Row } from './measure.js';
+import { PAYLOADS } from './payloads.js';
 
 /** Whether the open-loop client itself kept to its schedule (its lateness is inside the latencies it reports). */
 export function generatorLag(rows: Row[], high: number, low: number): string[] {
@@ -49,4 +50,20 @@ export function interference(rows: Row[], high: number, low: number): string[] {
   if (disturbed.length === 0) return [`${text}, at most ${pct(Math.max(...windows.map((w) => w.share)))} in any one.`];
   const list = disturbed.map((w) => `${w.what} (${pct(w.share)})`).join(', ');
   return [`${text}; more than 25% of a core during: ${list}. Treat those figures as noisy.`];
+}
+
+/** One target's unmeasured warm-up before its first window: the p99 of each payload's run, in PAYLOADS order. */
+export interface WarmUp {
+  target: string;
+  p99Us: number[];
+}
+
+/** The warm-up runs' p99: the bars leave a fresh proxy's first seconds out, the record keeps them. */
+export function warmUpNote(warmUps: WarmUp[], seconds: number, rate: number): string[] {
+  if (warmUps.length === 0) return [];
+  const ms = (us: number) => (us / 1000).toFixed(2);
+  const list = warmUps.map((w) => `${w.target} ${w.p99Us.map(ms).join(' / ')}`).join('; ');
+  return [
+    `before its first window, each freshly started target ran every payload for ${seconds} s at ${rate} req/s, not measured for the bars. Those runs' p99 in ms (${PAYLOADS.map((p) => p.name).join(' / ')}): ${list}.`,
+  ];
 }

@@ -16,6 +16,8 @@ export interface BenchOptions {
   saturateWarmupS: number;
   saturateS: number;
   fixedWarmupS: number;
+  /** Per payload, before a target's first 1000 req/s window: a fresh proxy runs this long before it is measured. */
+  targetWarmupS: number;
   lowRateS: number;
   highRateS: number;
   timeoutMs: number;
@@ -70,6 +72,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     saturateS: quick ? 1.5 : 8,
     // The 1000 req/s runs come first, on fresh proxies: long enough for V8 to have compiled their hot paths.
     fixedWarmupS: quick ? 0.3 : 4,
+    // A fresh sidecar pair's p99 at 1000 req/s settles only after ~30 s (JIT compilation: ~160 functions in the
+    // first 5 s, a few per 5 s after 20 s), so every target gets 30 s before its first measured window.
+    targetWarmupS: quick ? 0.3 : 10,
     lowRateS: quick ? 1 : 10,
     highRateS: quick ? 1 : 6,
     timeoutMs: 2000,

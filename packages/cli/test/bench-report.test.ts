@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FixedRateResult, SaturateResult } from '../../../bench/lib/jobs.js';
 import { medianSaturation, type Measured, type Row } from '../../../bench/lib/measure.js';
+import { warmUpNote } from '../../../bench/lib/notes.js';
 import { parseOptions, UsageError } from '../../../bench/lib/options.js';
 import { renderReport, type BenchReport } from '../../../bench/lib/report.js';
 import { spinAndRecordGaps } from '../../../bench/lib/stalls.js';
@@ -167,5 +168,25 @@ describe('bench stall probe', () => {
     expect(s.wallS).toBeLessThan(1);
     expect(s.stalledShare).toBeGreaterThanOrEqual(0);
     expect(s.stalledShare).toBeLessThan(1);
+  });
+});
+
+describe('bench warm-up note', () => {
+  it("keeps each fresh target's warm-up p99, payload by payload, in ms", () => {
+    const [note] = warmUpNote(
+      [
+        { target: 'direct', p99Us: [612, 498, 455] },
+        { target: 'mesh', p99Us: [4554, 1864, 1240] },
+      ],
+      10,
+      1000,
+    );
+    expect(note).toContain('for 10 s at 1000 req/s');
+    expect(note).toContain('(small / 1k-response / 1k-post)');
+    expect(note).toContain('direct 0.61 / 0.50 / 0.46; mesh 4.55 / 1.86 / 1.24');
+  });
+
+  it('says nothing when no target was warmed (every row unavailable)', () => {
+    expect(warmUpNote([], 10, 1000)).toEqual([]);
   });
 });
