@@ -1,4 +1,7 @@
-/** Notes on how far a run's figures can be trusted: the generator's own lateness, other load on the machine. */
+/**
+ * Notes on how far a run's figures can be trusted (the generator's own lateness, other load on the machine),
+ * and on what the bars leave out (a fresh proxy's warm-up).
+ */
 import { DISTURBED_SHARE, otherShare, type Row } from './measure.js';
 import { PAYLOADS } from './payloads.js';
 
