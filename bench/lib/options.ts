@@ -70,7 +70,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     connections: 50,
     saturateWarmupS: quick ? 0.5 : 2,
     saturateS: quick ? 1.5 : 8,
-    // The 1000 req/s runs come first, on fresh proxies: long enough for V8 to have compiled their hot paths.
+    // Before each measured fixed-rate window: the client's connections open and the rate settles.
     fixedWarmupS: quick ? 0.3 : 4,
     // A fresh sidecar pair's p99 at 1000 req/s settles only after ~30 s (JIT compilation: ~160 functions in the
     // first 5 s, a few per 5 s after 20 s), so every target gets 30 s before its first measured window.
