@@ -12,6 +12,7 @@ import { chosenWeightedCluster } from '../router/weighted-clusters.js';
 import type { RequestBody } from '../upstream/connection-pool.js';
 import type { DataPlaneSnapshot, ListenerContext } from './data-plane.js';
 import { STATUS_CODES } from 'node:http';
+import { Http1ServerResponse } from './http1/server-response.js';
 import { ResponseFlag, StreamInfo } from './stream-info.js';
 
 /** The parts of ServerResponse / Http2ServerResponse the stream drives. */
@@ -134,8 +135,9 @@ export class ActiveStream implements LoadBalancerContext {
     info.listenerName = ctx.listenerName;
     info.downstreamRemoteAddress = head.remoteAddress;
     if (res) {
-      (res as Tagged<DownstreamResponse>)[kStream] = this;
-      res.once('close', onResponseClose);
+      (res as Tagged<DownstreamResponse>)[kStream] = this; // for 'drain'
+      if (res instanceof Http1ServerResponse) res.closeListener = this;
+      else res.once('close', onResponseClose);
     } else if (upgradeSocket) {
       (upgradeSocket as Tagged<Duplex>)[kStream] = this;
       upgradeSocket.on('error', noop);

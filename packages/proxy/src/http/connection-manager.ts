@@ -24,7 +24,8 @@ export class HttpConnectionManager {
   onRequest(req: DownstreamRequest, res: Http1ServerResponse | Http2ServerResponse): void {
     const ctx = this.context();
     const response = res as unknown as DownstreamResponse;
-    response.on('error', noop);
+    // HTTP/2 responses can emit 'error'; the HTTP/1 codec's never do, so they need no listener.
+    if (req.httpVersionMajor === 2) response.on('error', noop);
     let head: RequestHead;
     try {
       head = parseRequestHead(req, ctx.hcm, null);

@@ -3,6 +3,11 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { HeaderMap } from '../../router/header-mutations.js';
 
+/** Told once when the response is over: written whole, or its connection went away first. */
+export interface ResponseCloseListener {
+  onDownstreamClose(): void;
+}
+
 /** What a response needs from its connection. */
 export interface ResponseOwner {
   readonly socket: Socket;
@@ -28,6 +33,11 @@ export class Http1ServerResponse extends EventEmitter {
   writableEnded = false;
   /** False: `connection: close` and the connection ends after this response. */
   shouldKeepAlive: boolean;
+  /**
+   * The stream told when the response is over, called before the `close` event: a field, not a listener,
+   * so a request costs no listener registration and removal (the connection manager's own stream uses it).
+   */
+  closeListener: ResponseCloseListener | null = null;
   private pending: HeaderMap | null = null;
   private trailers: HeaderMap | null = null;
   /** The serialized head, until it rides along with the first write. */
@@ -105,7 +115,7 @@ export class Http1ServerResponse extends EventEmitter {
     // A response whose connection already went away said 'close' then.
     if (!this.gone) {
       this.writeEnd(data);
-      this.emit('close');
+      this.closed();
     }
     this.owner.onResponseEnd(this);
   }
@@ -122,6 +132,13 @@ export class Http1ServerResponse extends EventEmitter {
   onConnectionClose(): void {
     if (this.writableEnded || this.gone) return;
     this.gone = true;
+    this.closed();
+  }
+
+  private closed(): void {
+    const listener = this.closeListener;
+    this.closeListener = null;
+    listener?.onDownstreamClose();
     this.emit('close');
   }
 
