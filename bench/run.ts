@@ -17,7 +17,7 @@ import { allowedCpus, processTree } from './lib/procfs.js';
 import { generatorLag, interference, warmUpNote, wasNoisy, type WarmUp } from './lib/notes.js';
 import { renderReport, type BenchReport } from './lib/report.js';
 import { TARGET_NAMES, type ProxyProcess, type Target, type TargetName, type Unavailable } from './lib/targets.js';
-import { APP, BENCH_DIR, HTTP_PROXY, NGINX, NGINX_CHAIN, PINNED_NODE_FLAGS, PROCS_DIR, SIDECAR_PORTS, CLIENT_POD_IP, QUIET_CLIENT_POD_IP, type CpuPlan } from './lib/topology.js';
+import { APP, BENCH_DIR, HTTP_PROXY, NGINX, NGINX_CHAIN, NODE_RELAY_CHAIN, PINNED_NODE_FLAGS, PROCS_DIR, SIDECAR_PORTS, CLIENT_POD_IP, QUIET_CLIENT_POD_IP, type CpuPlan } from './lib/topology.js';
 import { describeStalls, measureStalls, type CpuStalls } from './lib/stalls.js';
 import { MESHED_HOST, PLAIN_HOST, POLICIES_HOST, TrellisMesh } from './lib/trellis.js';
 
@@ -315,6 +315,18 @@ async function startTarget(ctx: Context, name: TargetName): Promise<Target> {
       const last = await startNginx(ctx, `${name}-2`, { listen: second, upstream: APP }, 'hop 2 ');
       const front = await startNginx(ctx, `${name}-1`, { listen: first, upstream: second }, 'hop 1 ');
       return { name, endpoint: { ...first, hostHeader: `${first.host}:${first.port}` }, proxies: [...front, ...last] };
+    }
+    case 'node-relay-2hop': {
+      const { first, second } = NODE_RELAY_CHAIN;
+      const hop = async (role: string, listen: typeof first, to: typeof first) => {
+        const args = [...PINNED_NODE_FLAGS, join(PROCS_DIR, 'tcp-relay.js'), `${listen.host}:${listen.port}`, `${to.host}:${to.port}`];
+        const child = procs.start({ name: `${name}-${role}`, command: process.execPath, args, cpu: cpus.proxy, ipc: true });
+        await mustListen(procs, child, listen.host, listen.port);
+        return { role: `relay ${role}`, pid: child.pid };
+      };
+      const last = await hop('2', second, APP);
+      const front = await hop('1', first, second);
+      return { name, endpoint: { ...first, hostHeader: `${first.host}:${first.port}` }, proxies: [front, last] };
     }
     case 'sidecar': {
       const client = await ctx.mesh.clientSidecar();

@@ -100,6 +100,7 @@ function ratiosTable(r: BenchReport): string {
     'CPU per request: Trellis 1-hop ÷ http-proxy',
     '2-sidecar p99 − direct p99 @ 1000/s',
     '2 nginx hops p99 − direct p99 @ 1000/s',
+    '2 Node TCP relays p99 − direct p99 @ 1000/s',
     'policies ÷ plain routing (req/s)',
     'policies ÷ plain routing (CPU per request)',
     'telemetry on ÷ off (req/s)',
@@ -107,7 +108,9 @@ function ratiosTable(r: BenchReport): string {
   const lines = [row(head), row(head.map(() => '---'))];
   for (const p of PAYLOADS) {
     const get = (t: TargetName) => r.rows.find((x) => x.target === t && x.payload === p.name);
-    const [sc, ng, hp, mesh, direct, pol, quiet, ng2] = (['sidecar', 'nginx', 'http-proxy', 'mesh', 'direct', 'policies', 'no-telemetry', 'nginx-2hop'] as const).map(get);
+    const [sc, ng, hp, mesh, direct, pol, quiet, ng2, relays] = (
+      ['sidecar', 'nginx', 'http-proxy', 'mesh', 'direct', 'policies', 'no-telemetry', 'nginx-2hop', 'node-relay-2hop'] as const
+    ).map(get);
     lines.push(
       row([
         p.name,
@@ -117,6 +120,7 @@ function ratiosTable(r: BenchReport): string {
         ratio(cpuPerReq(sc), cpuPerReq(hp), 2),
         overDirectCell(mesh, direct),
         overDirectCell(ng2, direct),
+        overDirectCell(relays, direct),
         ratio(pol?.saturation?.result.rps, sc?.saturation?.result.rps, 2),
         ratio(cpuPerReq(pol), cpuPerReq(sc), 2),
         ratio(sc?.saturation?.result.rps, quiet?.saturation?.result.rps, 2),
@@ -136,6 +140,7 @@ function barsSection(r: BenchReport): string {
   const pol = perPayload('policies');
   const quiet = perPayload('no-telemetry');
   const ng2 = perPayload('nginx-2hop');
+  const relays = perPayload('node-relay-2hop');
   const sidecarRss = (by: BenchReport['rss']) => [...(by.sidecar ?? []), ...(by['no-telemetry'] ?? []), ...(by.mesh ?? [])].map((p) => p.mb);
   const atLow = sidecarRss(r.rssAtLowRate);
   const whole = sidecarRss(r.rss);
@@ -161,7 +166,8 @@ function barsSection(r: BenchReport): string {
       (v) => `${(v / 1000).toFixed(2)} ms`,
     ),
     ...stallCaveat(r.stalls),
-    ...twoHopReference(ng2, direct),
+    ...twoHopReference('two nginx hops', ng2, direct),
+    ...twoHopReference('two bare Node TCP relays (no HTTP work)', relays, direct),
     check(
       'ring hash + outlier detection + VirtualService within 10% of plain routing (req/s at saturation)',
       pol.map((x, i) => div(sat(x), sat(sc[i]))),
@@ -195,15 +201,16 @@ function stallCaveat(stalls: CpuStalls[]): string[] {
 }
 
 /**
- * What two hops of a C proxy add on this machine, in the same windows: the 2-sidecar bar's yardstick, since
- * two hops on one core meet the machine's stalls whoever proxies.
+ * What two other hops add on this machine, in the same windows: the 2-sidecar bar's yardsticks, since two
+ * hops on one core meet the machine's stalls whoever proxies. nginx shows a C proxy; two bare Node relays
+ * show what two Node processes cost before any proxy work.
  */
-function twoHopReference(ng2: (Row | undefined)[], direct: (Row | undefined)[]): string[] {
-  const added = ng2.map((x, i) => worst(overDirectUs(x, direct[i])));
+function twoHopReference(what: string, hops: (Row | undefined)[], direct: (Row | undefined)[]): string[] {
+  const added = hops.map((x, i) => worst(overDirectUs(x, direct[i])));
   if (added.every((v) => v === undefined)) return [];
   const signed = (us: number) => `${us < 0 ? '−' : '+'}${(Math.abs(us) / 1000).toFixed(2)} ms`;
   const detail = added.flatMap((v, i) => (v === undefined ? [] : [`${PAYLOADS[i]!.name} ${signed(v)}`])).join(', ');
-  return [`  - reference: two nginx hops, laid out as the two sidecars are, in the same windows (p99 over direct, the worst window): ${detail}.`];
+  return [`  - reference: ${what}, laid out as the two sidecars are, in the same windows (p99 over direct, the worst window): ${detail}.`];
 }
 
 /** A path's p99 minus direct's (µs) in each 1000 req/s window, the i-th of one paired with the i-th of the other. */
@@ -266,6 +273,7 @@ function methodSection(r: BenchReport): string {
     `- Interference: each window also reads /proc/stat; one in which processes outside the bench used more than 25% of a core is measured again (at most 3 attempts, the least disturbed one kept).`,
     `- Trellis: \`trellis control\` on a folder with Services \`plain\` (backed by a WorkloadEntry for the app: no server sidecar) and \`meshed\` (backed by the app's own sidecar, registered over xDS); the client sends to its sidecar's outbound listener (15001) with Host \`plain...\` (1 hop) or \`meshed...\` (2 hops: -> server sidecar 15006 -> app); Service \`hashed\` is the same app behind a DestinationRule (ring hash on the source IP, outlier detection, a subset) and a VirtualService route (prefix match, timeout, retries). Sidecars start as \`trellis up\` starts them, with the sidecar's Node flags (\`node ${SIDECAR_NODE_FLAGS.join(' ')} bin/trellis.js proxy\`).`,
     `- nginx: worker_processes 1, upstream keepalive 64, proxy_http_version 1.1, Connection "", access_log off, keepalive_requests 1000000 (Node's servers and agents never recycle connections either). "nginx, 2 hops" is two such instances chained in front of the app, pinned where the two sidecars are.`,
+    `- Node relays: bench/procs/tcp-relay, a Node process that pipes each connection to its own upstream connection (no HTTP parsing, routing or telemetry), with the sidecars' Node flags; two chained in front of the app, pinned where the two sidecars are: the least two Node processes on the path can cost.`,
     ...r.notes.map((n) => `- Note: ${n}`),
   ].join('\n');
 }

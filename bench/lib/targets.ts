@@ -1,7 +1,7 @@
 /** A thing under test: where the client sends requests and which processes do the proxying. */
 import type { Endpoint } from './jobs.js';
 
-export const TARGET_NAMES = ['direct', 'sidecar', 'no-telemetry', 'policies', 'mesh', 'http-proxy', 'nginx', 'nginx-2hop'] as const;
+export const TARGET_NAMES = ['direct', 'sidecar', 'no-telemetry', 'policies', 'mesh', 'http-proxy', 'nginx', 'nginx-2hop', 'node-relay-2hop'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 export const TARGET_TITLES: Record<TargetName, string> = {
@@ -13,6 +13,7 @@ export const TARGET_TITLES: Record<TargetName, string> = {
   'http-proxy': 'http-proxy (keep-alive agent)',
   nginx: 'nginx (1 worker, upstream keepalive)',
   'nginx-2hop': 'nginx, 2 hops (two nginx chained: the 2-sidecar path\'s reference)',
+  'node-relay-2hop': 'two bare Node TCP relays chained (no HTTP work: Node\'s floor for the 2-sidecar path)',
 };
 
 export interface ProxyProcess {

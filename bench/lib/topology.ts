@@ -17,6 +17,8 @@ export const HTTP_PROXY = { host: '127.0.200.20', port: 8080 };
 export const NGINX = { host: '127.0.200.30', port: 8080 };
 /** Two nginx instances chained (client -> first -> second -> app), laid out as the 2-sidecar path is. */
 export const NGINX_CHAIN = { first: { host: '127.0.200.31', port: 8080 }, second: { host: '127.0.200.32', port: 8080 } };
+/** Two bare Node TCP relays chained the same way: what two Node processes on the path cost by themselves. */
+export const NODE_RELAY_CHAIN = { first: { host: '127.0.200.33', port: 8080 }, second: { host: '127.0.200.34', port: 8080 } };
 export const SIDECAR_PORTS = { outbound: 15001, inbound: 15006, health: 15021 };
 export const NAMESPACE = 'bench';
 

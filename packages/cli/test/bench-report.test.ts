@@ -18,10 +18,10 @@ function saturation(rps: number, non2xx = 0): Measured<SaturateResult> {
   return { result, proxyCpuS: 4, loadCpuS: 8, otherCpuS: 0, wallS: 8, attempts: 1 };
 }
 
-type LowRateP99s = { direct: number[]; mesh: number[]; 'nginx-2hop'?: number[] };
+type LowRateP99s = { direct: number[]; mesh: number[]; 'nginx-2hop'?: number[]; 'node-relay-2hop'?: number[] };
 
 function lowRateReport(argv: string[], p99s: LowRateP99s, stalls: BenchReport['stalls'] = []): string {
-  const targets = (['direct', 'mesh', 'nginx-2hop'] as const).filter((t) => p99s[t] !== undefined);
+  const targets = (['direct', 'mesh', 'nginx-2hop', 'node-relay-2hop'] as const).filter((t) => p99s[t] !== undefined);
   const rows: Row[] = targets.flatMap((target) =>
     (['small', '1k-response', '1k-post'] as const).map((payload) => {
       const lowRepeats = p99s[target]!.map(window);
@@ -118,7 +118,16 @@ describe('bench report: the 2-sidecar latency bar', () => {
     expect(lines[bar + 1]).toBe('  - reference: two nginx hops, laid out as the two sidecars are, in the same windows (p99 over direct, the worst window): small +0.60 ms, 1k-response +0.60 ms, 1k-post +0.60 ms.');
     const faster = lowRateReport([], { direct: [1300], mesh: [1500], 'nginx-2hop': [900] });
     expect(faster).toContain('(p99 over direct, the worst window): small −0.40 ms,');
-    expect(text).toContain('worst 1500 µs (1200, 1500) | worst 600 µs (600, 600) |');
+    expect(text).toContain('worst 1500 µs (1200, 1500) | worst 600 µs (600, 600) | — |');
+  });
+
+  it('sets two bare Node relays beside the bar too: what two Node processes cost before any proxy work', () => {
+    const text = lowRateReport(['--repeat', '2'], { direct: [300, 400], mesh: [1500, 1900], 'nginx-2hop': [900, 1000], 'node-relay-2hop': [1000, 1500] });
+    const lines = text.split('\n');
+    const bar = lines.findIndex((l) => l.includes('adds ≤ 1 ms p99'));
+    expect(lines[bar + 1]).toContain('- reference: two nginx hops,');
+    expect(lines[bar + 2]).toBe('  - reference: two bare Node TCP relays (no HTTP work), laid out as the two sidecars are, in the same windows (p99 over direct, the worst window): small +1.10 ms, 1k-response +1.10 ms, 1k-post +1.10 ms.');
+    expect(text).toContain('worst 600 µs (600, 600) | worst 1100 µs (700, 1100) |');
   });
 });
 
