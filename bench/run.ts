@@ -296,15 +296,12 @@ async function warmTarget(loadgen: LoadgenClient, t: Target, rate: number, o: Be
 }
 
 async function startTarget(ctx: Context, name: TargetName): Promise<Target> {
-  const { procs, cpus } = ctx;
   switch (name) {
     case 'direct':
       return { name, endpoint: { ...APP, hostHeader: `${APP.host}:${APP.port}` }, proxies: [] };
     case 'http-proxy': {
-      const args = [...PINNED_NODE_FLAGS, join(PROCS_DIR, 'http-proxy.js'), `${HTTP_PROXY.host}:${HTTP_PROXY.port}`, `${APP.host}:${APP.port}`];
-      const child = procs.start({ name, command: process.execPath, args, cpu: cpus.proxy, ipc: true });
-      await mustListen(procs, child, HTTP_PROXY.host, HTTP_PROXY.port);
-      return { name, endpoint: { ...HTTP_PROXY, hostHeader: `${HTTP_PROXY.host}:${HTTP_PROXY.port}` }, proxies: [{ role: 'http-proxy', pid: child.pid }] };
+      const proxy = await startNodeProxy(ctx, name, 'http-proxy.js', HTTP_PROXY, APP);
+      return { name, endpoint: { ...HTTP_PROXY, hostHeader: `${HTTP_PROXY.host}:${HTTP_PROXY.port}` }, proxies: [{ role: 'http-proxy', pid: proxy.pid }] };
     }
     case 'nginx': {
       const proxies = await startNginx(ctx, name, { listen: NGINX, upstream: APP }, '');
@@ -318,15 +315,9 @@ async function startTarget(ctx: Context, name: TargetName): Promise<Target> {
     }
     case 'node-relay-2hop': {
       const { first, second } = NODE_RELAY_CHAIN;
-      const hop = async (role: string, listen: typeof first, to: typeof first) => {
-        const args = [...PINNED_NODE_FLAGS, join(PROCS_DIR, 'tcp-relay.js'), `${listen.host}:${listen.port}`, `${to.host}:${to.port}`];
-        const child = procs.start({ name: `${name}-${role}`, command: process.execPath, args, cpu: cpus.proxy, ipc: true });
-        await mustListen(procs, child, listen.host, listen.port);
-        return { role: `relay ${role}`, pid: child.pid };
-      };
-      const last = await hop('2', second, APP);
-      const front = await hop('1', first, second);
-      return { name, endpoint: { ...first, hostHeader: `${first.host}:${first.port}` }, proxies: [front, last] };
+      const last = await startNodeProxy(ctx, `${name}-2`, 'tcp-relay.js', second, APP);
+      const front = await startNodeProxy(ctx, `${name}-1`, 'tcp-relay.js', first, second);
+      return { name, endpoint: { ...first, hostHeader: `${first.host}:${first.port}` }, proxies: [{ role: 'relay 1', pid: front.pid }, { role: 'relay 2', pid: last.pid }] };
     }
     case 'sidecar': {
       const client = await ctx.mesh.clientSidecar();
@@ -356,6 +347,16 @@ async function startTarget(ctx: Context, name: TargetName): Promise<Target> {
 }
 
 /** One nginx (master + worker) on the proxies' CPU; `name` is also its folder in the run's directory. */
+/** One of bench/procs' Node proxies (`SCRIPT LISTEN TARGET`) on the proxy CPU, once it listens. */
+async function startNodeProxy(ctx: Context, name: string, script: string, listen: HostPort, to: HostPort): Promise<Child> {
+  const args = [...PINNED_NODE_FLAGS, join(PROCS_DIR, script), `${listen.host}:${listen.port}`, `${to.host}:${to.port}`];
+  const child = ctx.procs.start({ name, command: process.execPath, args, cpu: ctx.cpus.proxy, ipc: true });
+  await mustListen(ctx.procs, child, listen.host, listen.port);
+  return child;
+}
+
+type HostPort = { readonly host: string; readonly port: number };
+
 async function startNginx(ctx: Context, name: string, site: NginxSite, rolePrefix: string): Promise<ProxyProcess[]> {
   if (!ctx.nginx) throw new Error('nginx is not installed on this machine');
   const args = prepareNginx(join(ctx.dir, name), ctx.nginx, site);
