@@ -127,8 +127,8 @@ export class ConfigFolder {
 
   /**
    * Writes in place, not to a temporary file renamed over it: Node 20's recursive fs.watch on Linux stops
-   * reporting a file once it has been replaced by a rename, so the control plane would miss the next change. One
-   * small write lands well inside the control plane's reload debounce.
+   * reporting a file once it has been replaced by a rename, so the control plane would miss the next change. The
+   * control plane reads a file only once it has been quiet for its debounce, so it never sees the truncated file.
    */
   private async write(file: string, text: string): Promise<void> {
     await writeFile(file, text);

@@ -69,9 +69,9 @@ export class DirectorySource extends EventEmitter<{ change: [MeshConfig] }> {
     super();
   }
 
-  /** Loads the folder once, then watches it. */
+  /** Loads the folder once, as it is, then watches it. */
   async start(): Promise<MeshConfig> {
-    await this.reload();
+    await this.reload(false);
     this.watcher = watch(this.dir, { recursive: true }, () => this.scheduleReload());
     this.watcher.on('error', (err) => this.opts.log?.(`watch ${this.dir}: ${err.message}`));
     this.poller = setInterval(() => this.scheduleReload(), POLL_MS).unref();
@@ -107,18 +107,27 @@ export class DirectorySource extends EventEmitter<{ change: [MeshConfig] }> {
     this.watcher?.close();
   }
 
-  private scheduleReload(): void {
+  private get quietMs(): number {
+    return this.opts.debounceMs ?? 100;
+  }
+
+  private scheduleReload(delayMs = this.quietMs): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       // Reloads run one at a time, in order; a burst during a reload gets one more pass after it.
       this.reloading = this.reloading.then(() => this.reload()).catch((err) => this.opts.log?.(`reload: ${err}`));
-    }, this.opts.debounceMs ?? 100);
+    }, delayMs);
   }
 
-  /** Re-reads files whose size or mtime changed, forgets deleted ones, and swaps in a new config if anything did. */
-  async reload(): Promise<void> {
+  /**
+   * Re-reads files whose size or mtime changed, forgets deleted ones, and swaps in a new config if anything did.
+   * With `settle`, a file written less than the debounce ago is left for a later pass: a save truncates before it
+   * writes, and the poller may look in between, when an empty file would seem to delete the file's objects.
+   */
+  async reload(settle = true): Promise<void> {
     const present = await listConfigFiles(this.dir);
     let changed = false;
+    let retryInMs = 0;
     for (const file of this.files.keys()) {
       if (!present.has(file)) {
         this.files.delete(file);
@@ -128,10 +137,16 @@ export class DirectorySource extends EventEmitter<{ change: [MeshConfig] }> {
     for (const [file, st] of present) {
       const prev = this.files.get(file);
       if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size) continue;
+      const age = Date.now() - st.mtimeMs;
+      if (settle && age >= 0 && age < this.quietMs) {
+        retryInMs = Math.max(retryInMs, Math.ceil(this.quietMs - age));
+        continue;
+      }
       await this.loadFile(file, st, prev);
       changed = true;
     }
     if (changed) this.publish();
+    if (retryInMs > 0) this.scheduleReload(retryInMs);
   }
 
   private async loadFile(file: string, st: { mtimeMs: number; size: number }, prev: FileState | undefined) {

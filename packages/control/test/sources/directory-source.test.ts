@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectorySource, MeshConfig, parseConfigText, analyzeObjects } from '@trellis/control';
@@ -70,6 +70,21 @@ describe('DirectorySource', () => {
       await rename(join(dir, '.a.yaml.swp'), join(dir, 'a.yaml'));
       expect(names(await changed)).toEqual(['b', name]);
     }
+  });
+
+  test("a save caught between its truncate and its write keeps the file's objects serving", async () => {
+    await source.start();
+    const published: string[][] = [];
+    source.on('change', (c) => published.push(names(c)));
+    const changed = nextChange(source);
+    const file = await open(join(dir, 'a.yaml'), 'w'); // truncated, as writeFile and `trellis apply` do first
+    await source.reload(); // the poller may look just then
+    await new Promise((r) => setTimeout(r, 20));
+    await file.writeFile(vs('a', 40));
+    await file.close();
+    const config = await changed;
+    expect(config.virtualServices.find((v) => v.metadata.name === 'a')?.spec.http?.[0]?.route?.[0]?.weight).toBe(40);
+    expect(published).toEqual([['a', 'b']]);
   });
 
   test('a bad edit is rejected with its error and the last good version keeps serving', async () => {
