@@ -125,7 +125,7 @@ export class Sidecar {
   /** Starts the admin and health servers and the listeners of the current config. */
   async start(): Promise<void> {
     await Promise.all([this.admin.listen(), this.health.listen(), this.metricsServer?.listen()]);
-    // Sampling on: the SDK is needed soon, so load it before traffic; at 0% only a sampled caller loads it.
+    // Sampling on: the span sink is needed soon, so load it before traffic; at 0% only a sampled caller loads it.
     if (this.tracer !== null && this.tracer.samplingPercent > 0) await this.tracer.load();
     this.started = true;
     this.reconcileListeners();

@@ -14,15 +14,17 @@ export interface TracingOptions {
   readonly spanAttributes: Readonly<Record<string, string>>;
   /** How often batched spans are sent (BatchSpanProcessor's scheduled delay). */
   readonly flushIntervalMs?: number;
+  /** How long one export may take before its batch is given up (default 5 s). */
+  readonly exportTimeoutMs?: number;
 }
 
 /**
- * The sidecar's tracer: the sampling default, and the OpenTelemetry SDK part (`SpanSink`), loaded only when
- * a request is first sampled (or at start when sampling is on), so a sidecar that never samples never pays
- * for the SDK's code and memory.
+ * The sidecar's tracer: the sampling default, and the part that batches and exports spans (`SpanSink`),
+ * loaded only when a request is first sampled (or at start when sampling is on), so a sidecar that never
+ * samples never loads it.
  */
 export class Tracer {
-  /** The loaded SDK part; null until `load()` has finished. */
+  /** The loaded span sink; null until `load()` has finished. */
   sink: SpanSink | null = null;
   private loading: Promise<SpanSink> | null = null;
   private closed = false;
@@ -33,10 +35,10 @@ export class Tracer {
     return this.options.samplingPercent;
   }
 
-  /** Loads the SDK once; concurrent callers share the load. */
+  /** Loads the span sink once; concurrent callers share the load. */
   load(): Promise<SpanSink> {
-    this.loading ??= import('./span-sink.js').then(({ OtelSpanSink }) => {
-      const sink = new OtelSpanSink(this.options);
+    this.loading ??= import('./span-sink.js').then(({ SpanSink }) => {
+      const sink = new SpanSink(this.options);
       if (this.closed) void sink.shutdown();
       else this.sink = sink;
       return sink;

@@ -1,7 +1,6 @@
-import type { Attributes } from '@opentelemetry/api';
 import type { HcmTracingConfig } from '../../config/compile-tracing.js';
 import { sample } from '../../config/fractional-percent.js';
-import type { SinkSpan, SpanSink } from '../../tracing/span-sink.js';
+import type { SinkSpan, SpanAttributes, SpanSink } from '../../tracing/span-sink.js';
 import { extractContext, injectContext, newSpanId, newTraceId, type ExtractedContext } from '../../tracing/trace-context.js';
 import type { Tracer } from '../../tracing/tracer.js';
 import type { ActiveStream, StreamCompleteHook } from '../active-stream.js';
@@ -52,7 +51,7 @@ export class TracingFilter implements HttpFilter {
       this.startSpan(stream, sink, ctx);
       return 'continue';
     }
-    // The first sampled request loads the SDK; it waits for it (once per process).
+    // The first sampled request loads the span sink; it waits for it (once per process).
     this.tracer.load().then(
       (loaded) => {
         if (stream.isComplete) return;
@@ -83,7 +82,7 @@ export class TracingFilter implements HttpFilter {
     stream.addCompleteHook(new SpanEnd(span, start));
   }
 
-  /** The SDK could not be loaded: the caller's decision still travels on, with a span id of our own. */
+  /** The span sink could not be loaded: the caller's decision still travels on, with a span id of our own. */
   private forwardWithoutSpan(stream: ActiveStream, ctx: ExtractedContext): void {
     const parent = ctx.parent;
     injectContext(stream.headers, {
@@ -97,12 +96,12 @@ export class TracingFilter implements HttpFilter {
   }
 
   /** OpenTelemetry's HTTP attributes plus the mesh's (Istio's span tags). */
-  private startAttributes(stream: ActiveStream): Attributes {
+  private startAttributes(stream: ActiveStream): SpanAttributes {
     const h = stream.headers;
     const authority = stream.authority;
     const colon = authority.lastIndexOf(':');
     const hasPort = colon > 0 && authority.indexOf(']', colon) < 0;
-    const attrs: Attributes = {
+    const attrs: SpanAttributes = {
       'http.request.method': stream.method,
       'url.path': stream.pathNoQuery.length > this.maxPathLength ? stream.pathNoQuery.slice(0, this.maxPathLength) : stream.pathNoQuery,
       'server.address': hasPort ? authority.slice(0, colon) : authority,
