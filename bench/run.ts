@@ -346,7 +346,6 @@ async function startTarget(ctx: Context, name: TargetName): Promise<Target> {
   }
 }
 
-/** One nginx (master + worker) on the proxies' CPU; `name` is also its folder in the run's directory. */
 /** One of bench/procs' Node proxies (`SCRIPT LISTEN TARGET`) on the proxy CPU, once it listens. */
 async function startNodeProxy(ctx: Context, name: string, script: string, listen: HostPort, to: HostPort): Promise<Child> {
   const args = [...PINNED_NODE_FLAGS, join(PROCS_DIR, script), `${listen.host}:${listen.port}`, `${to.host}:${to.port}`];
@@ -357,6 +356,7 @@ async function startNodeProxy(ctx: Context, name: string, script: string, listen
 
 type HostPort = { readonly host: string; readonly port: number };
 
+/** One nginx (master + worker) on the proxies' CPU; `name` is also its folder in the run's directory. */
 async function startNginx(ctx: Context, name: string, site: NginxSite, rolePrefix: string): Promise<ProxyProcess[]> {
   if (!ctx.nginx) throw new Error('nginx is not installed on this machine');
   const args = prepareNginx(join(ctx.dir, name), ctx.nginx, site);
