@@ -25,7 +25,6 @@ export class OtlpHttpExporter {
       const req = request(this.url, {
         method: 'POST',
         agent: this.agent,
-        timeout: this.timeoutMs,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       });
       const timer = setTimeout(() => req.destroy(), this.timeoutMs).unref();
@@ -40,7 +39,6 @@ export class OtlpHttpExporter {
         res.on('end', () => done(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300));
         res.on('close', () => done(false)); // cut off before its end; after it, a settled promise stays settled
       });
-      req.on('timeout', () => req.destroy());
       req.on('error', () => done(false));
       req.on('close', () => {
         if (!answered) done(false);
