@@ -51,7 +51,7 @@ function encodeSpan(s: FinishedSpan) {
 }
 
 /** Epoch ms to a nanosecond decimal string at microsecond precision (ms × 10⁶ is past 2⁵³; ms × 10³ is not). */
-export function unixNanos(ms: number): string {
+function unixNanos(ms: number): string {
   return `${Math.round(ms * 1000)}000`;
 }
 
