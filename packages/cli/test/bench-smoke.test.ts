@@ -10,7 +10,7 @@ const post = PAYLOADS.find((p) => p.name === '1k-post')!;
 
 /**
  * The server runs in a worker thread so that stalling the client's thread doesn't stall it, and vice versa.
- * /hold: from its 20th request on, answers are held for 150 ms (a server stall); /hang never answers;
+ * /hold: from the 20th request of each 100 on, answers are held for 150 ms (a server stall); /hang never answers;
  * /wrong answers the wrong body; /post checks the body length.
  */
 const SERVER = `
@@ -24,7 +24,7 @@ const server = createServer((req, res) => {
   req.on('end', () => {
     if (req.url === '/hang') return;
     const body = req.url === '/wrong' ? 'nope' : req.url === '/post' && bytes !== workerData.postBytes ? 'short' : workerData.body;
-    if (req.url === '/hold' && ++holds === 20) holdUntil = Date.now() + 150;
+    if (req.url === '/hold' && ++holds % 100 === 20) holdUntil = Date.now() + 150;
     const wait = holdUntil - Date.now();
     if (wait > 0) setTimeout(() => res.end(body), wait);
     else res.end(body);
@@ -70,6 +70,11 @@ function expectStallInTail(r: Awaited<ReturnType<typeof runOpenLoop>>): void {
   expect(r.p50Us).toBeLessThan(30_000);
 }
 
+// The two stall tests measure a median under 30 ms around a 150 ms stall of their own making: a stall of the
+// host's (seen up to ~250 ms on these VMs) can push the median past that, so each gets two more tries. A client
+// that waited out the stall, or counted from the send time, fails all three.
+const STALL_RETRIES = { retry: 2 };
+
 describe('bench open-loop client', () => {
   it('sends every request on schedule and checks the bodies', async () => {
     const started = Date.now();
@@ -86,11 +91,11 @@ describe('bench open-loop client', () => {
     expect(await run('/post', 500, 50, 2000, post)).toMatchObject({ ok: 50, bad: 0 });
   });
 
-  it('keeps sending while the server stalls (open loop), so the stall shows in the tail', async () => {
+  it('keeps sending while the server stalls (open loop), so the stall shows in the tail', STALL_RETRIES, async () => {
     expectStallInTail(await run('/hold', 200, 100));
   });
 
-  it('counts latency from the scheduled time, so its own stalls show too (no coordinated omission)', async () => {
+  it('counts latency from the scheduled time, so its own stalls show too (no coordinated omission)', STALL_RETRIES, async () => {
     // Block the client's thread for 150 ms, 150 ms in: requests due meanwhile leave late and must count as late.
     const stall = setTimeout(() => {
       const until = Date.now() + 150;
