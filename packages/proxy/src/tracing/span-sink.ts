@@ -70,11 +70,22 @@ export class SpanSink {
     if (this.sending === null) this.schedule();
   }
 
-  /** Sends every waiting span, batch after batch, then closes the connection; later spans are dropped. */
-  async shutdown(): Promise<void> {
+  /**
+   * Sends every waiting span, batch after batch, then closes the connection; later spans are dropped. After
+   * `boundMs` the rest is given up and the export in flight cut off, so a slow collector can't hold an exit.
+   */
+  async shutdown(boundMs?: number): Promise<void> {
     this.closed = true;
+    const giveUp =
+      boundMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            this.queue.length = 0;
+            this.exporter.close();
+          }, boundMs);
     if (this.sending === null) this.sendBatch();
     while (this.sending !== null) await this.sending;
+    clearTimeout(giveUp);
     this.exporter.close();
   }
 

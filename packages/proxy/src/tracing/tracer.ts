@@ -51,10 +51,6 @@ export class Tracer {
     this.closed = true;
     const sink = this.sink ?? (this.loading ? await this.loading.catch(() => null) : null);
     this.sink = null;
-    if (sink === null) return;
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs)));
-    await Promise.race([sink.shutdown().catch(() => undefined), bound]);
-    clearTimeout(timer);
+    await sink?.shutdown(boundMs);
   }
 }

@@ -127,6 +127,19 @@ describe('SpanSink', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(4 * 190);
   });
 
+  test('shutdown(boundMs) gives up on a collector that holds its answer: the export is cut off, the rest dropped', async () => {
+    const held: ServerResponse[] = [];
+    const c = await collector((_n, _req, res) => held.push(res));
+    const sink = new SpanSink(options(c.url, { flushIntervalMs: 60_000 })); // exports would wait 5 s each
+    endSpans(sink, 512 + 100);
+    await until('the held export', () => c.posts.length === 1);
+    const started = Date.now();
+    await sink.shutdown(150);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(c.posts).toHaveLength(1);
+    await until('the held request cut off', () => held[0]!.destroyed || held[0]!.socket === null);
+  });
+
   test('a failed export costs its batch only: the next one is sent as usual', async () => {
     const c = await collector((n, req, res) => (n === 1 ? req.socket.destroy() : res.end('{}')));
     const sink = new SpanSink(options(c.url, { flushIntervalMs: 20 }));
